@@ -1,0 +1,41 @@
+// Captured before any guest code runs: the guest may later poison globals and prototypes of its own
+// isolate (threat: a guest rewriting JSON/Object/Array to confuse the runner's result handling).
+const $JSON_stringify = JSON.stringify;
+const $JSON_parse = JSON.parse;
+const $String = String;
+const $Number = Number;
+const $Object_freeze = Object.freeze;
+const $Object_defineProperty = Object.defineProperty;
+const $Object_keys = Object.keys;
+const $Object_create = Object.create;
+const $Object_getPrototypeOf = Object.getPrototypeOf;
+const $Object_prototype_toString = Object.prototype.toString;
+const $Array_isArray = Array.isArray;
+const $Promise = Promise;
+const $Promise_resolve = Promise.resolve.bind(Promise);
+const $Reflect_apply = Reflect.apply;
+const $Map = Map;
+const $Error = Error;
+const $TypeError = TypeError;
+const $RangeError = RangeError;
+const $Uint8Array = Uint8Array;
+const $Math_min = Math.min;
+const $Math_floor = Math.floor;
+const $Date_now = Date.now;
+
+/** Define a non-enumerable global, as the web platform does for its APIs. */
+function defineGlobal(name, value) {
+  $Object_defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
+}
+
+/** A string conversion that can never throw (guest objects may have throwing toString/getters). */
+function safeString(v) {
+  try { return $String(v); } catch { try { return $Object_prototype_toString.call(v); } catch { return "[unprintable]"; } }
+}
+
+/** A record with no prototype: safe to hand back to the host even if Object.prototype is poisoned. */
+function record(fields) {
+  const r = $Object_create(null);
+  for (const k of $Object_keys(fields)) r[k] = fields[k];
+  return r;
+}

@@ -1,0 +1,9 @@
+// Zod issues → one message that names the field, for `rejected` results and option errors.
+import type { z } from "zod";
+
+export function describeIssue(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.length ? i.path.join(".") : "(job)"}: ${i.message}`)
+    .join("; ");
+}

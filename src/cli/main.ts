@@ -1,0 +1,100 @@
+// `isobox run <file> [--input JSON] [--file NAME=PATH]... [--timeout MS] [--memory MB]
+//                    [--backend auto|isolate|container] [--json]`  (API.md)
+import { readFileSync } from "node:fs";
+import { extname } from "node:path";
+import { parseArgs } from "node:util";
+import { createSandbox } from "../api/sandbox.ts";
+import type { Job, Language, RunResult, Status } from "../api/schemas.ts";
+
+const USAGE = `usage: isobox run <file.js|file.ts|file.py> [--input JSON] [--file NAME=PATH]... [--timeout MS]
+                  [--memory MB] [--backend auto|isolate|container] [--json]`;
+
+const EXIT: Record<Status, number> = { ok: 0, error: 1, timeout: 124, memory: 137, rejected: 2, output_limit: 3, killed: 3, crashed: 3 };
+const LANGUAGE: Record<string, Language> = { ".js": "javascript", ".mjs": "javascript", ".ts": "typescript", ".mts": "typescript", ".py": "python" };
+
+export function exitCodeFor(status: Status): number {
+  return EXIT[status];
+}
+
+function fail(message: string): number {
+  process.stderr.write(`isobox: ${message}\n${USAGE}\n`);
+  return 2;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        input: { type: "string" },
+        file: { type: "string", multiple: true },
+        timeout: { type: "string" },
+        memory: { type: "string" },
+        backend: { type: "string" },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
+  const [command, path, ...extra] = positionals;
+  if (command !== "run" || !path || extra.length) return fail(command === "run" ? "expected exactly one file" : `unknown command ${command ?? "(none)"}`);
+  const language = LANGUAGE[extname(path).toLowerCase()];
+  if (!language) return fail(`cannot tell the language of ${path} (use .js, .mjs, .ts, .mts or .py)`);
+
+  let code: string;
+  try { code = readFileSync(path, "utf8"); } catch (e) { return fail(`cannot read ${path}: ${(e as Error).message}`); }
+  const job: Job = { language, code };
+  if (values.input !== undefined) {
+    try { job.input = JSON.parse(values.input); } catch { return fail("--input must be JSON"); }
+  }
+  if (values.file?.length) {
+    job.files = {};
+    for (const spec of values.file) {
+      const eq = spec.indexOf("=");
+      if (eq <= 0) return fail(`--file expects NAME=PATH, got ${spec}`);
+      try { job.files[spec.slice(0, eq)] = new Uint8Array(readFileSync(spec.slice(eq + 1))); } catch (e) { return fail(`cannot read ${spec.slice(eq + 1)}: ${(e as Error).message}`); }
+    }
+  }
+  const limits: Record<string, number> = {};
+  for (const [flag, key] of [["timeout", "timeoutMs"], ["memory", "memoryMb"]] as const) {
+    const v = values[flag];
+    if (v === undefined) continue;
+    if (!/^\d+$/.test(v)) return fail(`--${flag} must be a positive integer`);
+    limits[key] = Number(v);
+  }
+  if (Object.keys(limits).length) job.limits = limits;
+  if (values.backend !== undefined) {
+    if (!["auto", "isolate", "container"].includes(values.backend)) return fail("--backend must be auto, isolate or container");
+    job.backend = values.backend as Job["backend"];
+  }
+  if (!values.json) {
+    job.onStdout = (line) => process.stdout.write(`${line}\n`);
+    job.onStderr = (line) => process.stderr.write(`${line}\n`);
+  }
+
+  const sandbox = await createSandbox({ concurrency: 1, warm: { javascript: 0 } });
+  let result: RunResult;
+  try {
+    result = await sandbox.run(job);
+  } finally {
+    await sandbox.close();
+  }
+  if (values.json) {
+    const { files, ...rest } = result;
+    const out = { ...rest, files: files.map((f) => ({ path: f.path, mimeType: f.mimeType, bytesBase64: Buffer.from(f.bytes).toString("base64") })) };
+    process.stdout.write(`${JSON.stringify(out)}\n`);
+  } else {
+    if (result.value !== undefined) process.stdout.write(`${JSON.stringify(result.value, null, 2)}\n`);
+    if (result.status !== "ok") {
+      const e = result.error;
+      process.stderr.write(`${e?.stack && e.stack.includes(e.message) ? e.stack : `${e?.name ?? "Error"}: ${e?.message ?? ""}`}\n[isobox] status: ${result.status}\n`);
+    }
+  }
+  return exitCodeFor(result.status);
+}

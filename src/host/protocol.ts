@@ -1,0 +1,46 @@
+// Messages between the embedding process (SandboxHost supervisor) and the sandbox host process.
+// Hand-rolled rather than comlink: comlink's callback proxies travel as MessagePorts, which Node's
+// child_process IPC cannot carry, and per-job routing of streamed lines plus "answer every in-flight
+// job with crashed when the process dies" needs the job id on every message anyway.
+import { z } from "zod";
+import { LimitsSchema, RunResultSchema } from "../api/schemas.ts";
+
+/** A job as the sandbox host process receives it: validated, defaults applied, TS already stripped. */
+export const WireJobSchema = z.object({
+  id: z.string(),
+  language: z.enum(["javascript", "typescript"]),
+  code: z.string(),
+  filename: z.string(),
+  sourceMap: z.string().optional(),
+  inputJson: z.string().optional(),
+  env: z.record(z.string(), z.string()),
+  limits: LimitsSchema,
+  stream: z.object({ stdout: z.boolean(), stderr: z.boolean() }),
+});
+export type WireJob = z.infer<typeof WireJobSchema>;
+
+export const HostInitSchema = z.object({
+  threads: z.number().int().min(1),
+  warmJavascript: z.number().int().min(0),
+  defaultMemoryMb: z.number().int().min(8),
+});
+export type HostInit = z.infer<typeof HostInitSchema>;
+
+/** embedding process → sandbox host process */
+export type ToHost =
+  | { t: "run"; job: WireJob }
+  | { t: "abort"; id: string }
+  | { t: "stats"; id: string };
+
+/** sandbox host process → embedding process; validated on receipt (the host process runs guests). */
+export const FromHostSchema = z.discriminatedUnion("t", [
+  z.object({ t: z.literal("ready"), pid: z.number() }),
+  z.object({ t: z.literal("out"), id: z.string(), fd: z.union([z.literal(1), z.literal(2)]), lines: z.array(z.string()) }),
+  z.object({ t: z.literal("result"), id: z.string(), result: RunResultSchema }),
+  z.object({ t: z.literal("stats"), id: z.string(), stats: z.record(z.string(), z.number()) }),
+]);
+export type FromHost = z.infer<typeof FromHostSchema>;
+
+/** sandbox host main thread ⇄ pool worker, over the job's MessagePort */
+export type ToWorker = { t: "abort" };
+export type FromWorker = { t: "started" } | { t: "out"; fd: 1 | 2; lines: string[] } | { t: "done" };

@@ -1,0 +1,211 @@
+// JsGuest: one V8 isolate with its context and prelude, owned by exactly one job and disposed after
+// it (never reused). Its only way in is the set of copy-only ivm.Callbacks made here; the host keeps
+// its References (the prelude function, the runner) and never hands one to the guest.
+import { randomBytes } from "node:crypto";
+import ivm from "isolated-vm";
+import type { GuestError, Json, Status, Usage } from "../api/schemas.ts";
+import type { WireJob } from "../host/protocol.ts";
+import { ivmOptions } from "./ivm-options.ts";
+import { JobLimits } from "./limits.ts";
+import type { Fd, OutputSink } from "./output.ts";
+import { compilePrelude } from "./prelude.ts";
+import { errorFromHost, remapError } from "./stack.ts";
+import { importError } from "./imports.ts";
+import { urlOp } from "./url-op.ts";
+
+export interface GuestOutcome {
+  status: Status;
+  value?: Json;
+  error?: GuestError;
+  usage: Usage;
+}
+
+const MAX_HOST_TIMERS = 10_001;
+const MIN_VALUE_CAP = 16 * 1024 * 1024;
+
+export class JsGuest {
+  #context!: ivm.Context;
+  #run!: ivm.Reference;
+  #fire!: ivm.Reference;
+  readonly #entryName = `__isobox_entry_${randomBytes(12).toString("hex")}`;
+  readonly #timers = new Map<number, NodeJS.Timeout>();
+  #sink: OutputSink | null = null;
+  #filename = "main.js";
+  #stopped: { status: Status; error: GuestError } | null = null;
+  #signalStop!: () => void;
+  readonly #stop = new Promise<void>((r) => { this.#signalStop = r; });
+
+  readonly isolate: ivm.Isolate;
+  readonly memoryMb: number;
+
+  private constructor(isolate: ivm.Isolate, memoryMb: number) {
+    this.isolate = isolate;
+    this.memoryMb = memoryMb;
+  }
+
+  static async create(memoryMb: number): Promise<JsGuest> {
+    const isolate = new ivm.Isolate(ivmOptions({ memoryLimit: memoryMb }));
+    const guest = new JsGuest(isolate, memoryMb);
+    try {
+      await guest.#init();
+      return guest;
+    } catch (e) {
+      guest.dispose();
+      throw e;
+    }
+  }
+
+  async #init(): Promise<void> {
+    this.#context = await this.isolate.createContext();
+    const prelude = await compilePrelude(this.isolate);
+    const fn = (await prelude.run(this.#context, ivmOptions({ reference: true }))) as ivm.Reference;
+    const api = (await fn.apply(undefined, this.#bridge(), ivmOptions({ result: { reference: true } }))) as ivm.Reference;
+    this.#run = await api.get("run", ivmOptions({ reference: true }));
+    this.#fire = await api.get("fire", ivmOptions({ reference: true }));
+    fn.release();
+    api.release();
+    prelude.release();
+  }
+
+  /** The guest's only doors to the host, in the order the prelude expects (see prelude.ts). */
+  #bridge(): unknown[] {
+    return [
+      new ivm.Callback((fd: unknown, text: unknown) => {
+        if ((fd === 1 || fd === 2) && typeof text === "string") this.#sink?.write(fd as Fd, text);
+      }),
+      new ivm.Callback((id: unknown, ms: unknown) => this.#armTimer(id, ms)),
+      new ivm.Callback((id: unknown) => {
+        if (typeof id !== "number") return;
+        clearTimeout(this.#timers.get(id));
+        this.#timers.delete(id);
+      }),
+      new ivm.Callback((n: unknown) => {
+        // Threat: a guest asking for a huge buffer to grow host memory; the Web Crypto cap is 64 KiB.
+        if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > 65536) throw new RangeError("invalid random byte count");
+        return new Uint8Array(randomBytes(n));
+      }),
+      new ivm.Callback((op: unknown, a: unknown, b: unknown, c: unknown) => urlOp(op, a, b, c)),
+      this.#entryName,
+    ];
+  }
+
+  #armTimer(id: unknown, ms: unknown): void {
+    if (typeof id !== "number" || typeof ms !== "number" || !Number.isInteger(id) || !(ms >= 0)) return;
+    if (this.#stopped || this.isolate.isDisposed) return;
+    // Threat: a timer flood growing host memory; the guest caps its own table, this caps ours.
+    if (!this.#timers.has(id) && this.#timers.size >= MAX_HOST_TIMERS) return;
+    clearTimeout(this.#timers.get(id));
+    this.#timers.set(id, setTimeout(() => {
+      this.#timers.delete(id);
+      if (this.#stopped || this.isolate.isDisposed) return;
+      this.#fire.apply(undefined, [id], ivmOptions({ timeout: this.#remaining() })).catch((e: unknown) => this.#fault(e));
+    }, Math.min(ms, 2_147_483_647)));
+  }
+
+  #limits: JobLimits | null = null;
+  #remaining(): number {
+    return this.#limits?.remainingMs() ?? 1000;
+  }
+
+  /** An error escaping a host→guest call (an unhandled rejection, a timeout): the job fails with it. */
+  #fault(e: unknown): void {
+    if (this.#stopped || this.isolate.isDisposed) return;
+    this.terminate("error", errorFromHost(e, this.#filename));
+  }
+
+  /** Stop the guest now; the first reason wins. Safe to call from any callback or timer. */
+  terminate(status: Status, error: GuestError): void {
+    if (this.#stopped) return;
+    this.#stopped = { status, error };
+    this.#limits?.stop();
+    this.#signalStop();
+    if (!this.isolate.isDisposed) this.isolate.dispose();
+  }
+
+  async run(job: WireJob, sink: OutputSink): Promise<GuestOutcome> {
+    this.#sink = sink;
+    this.#filename = job.filename;
+    const limits = new JobLimits(this, this.isolate, job.limits);
+    this.#limits = limits;
+    let outcome: Omit<GuestOutcome, "usage">;
+    try {
+      outcome = await Promise.race([this.#execute(job), this.#stop.then(() => this.#stoppedOutcome())]);
+    } catch (e) {
+      outcome = this.#stopped ? this.#stoppedOutcome() : this.#failure(e);
+    }
+    if (this.#stopped) outcome = this.#stoppedOutcome();
+    limits.stop();
+    if (outcome.error) outcome.error = remapError(outcome.error, job.filename, job.sourceMap);
+    const usage: Usage = { wallMs: performance.now() - limits.startedAt, cpuMs: Number(limits.cpuNs) / 1e6 };
+    if (limits.peakBytes > 0) usage.memoryPeakBytes = limits.peakBytes;
+    return { ...outcome, usage };
+  }
+
+  async #execute(job: WireJob): Promise<Omit<GuestOutcome, "usage">> {
+    const user = await this.isolate.compileModule(job.code, ivmOptions({ filename: job.filename }));
+    await user.instantiate(this.#context, (specifier: string) => { throw importError(specifier); });
+    const entrySource = `import * as ns from "isobox:user";\nglobalThis[${JSON.stringify(this.#entryName)}](ns);\n`;
+    const entry = await this.isolate.compileModule(entrySource, ivmOptions({ filename: "isobox:entry" }));
+    await entry.instantiate(this.#context, (specifier: string) => {
+      if (specifier === "isobox:user") return user;
+      throw importError(specifier);
+    });
+    const maxValue = Math.max(MIN_VALUE_CAP, job.limits.maxOutputBytes);
+    // The runner is started first and waits for the entry hook, so top-level await is honoured.
+    const pending = this.#run.apply(
+      undefined,
+      [job.inputJson, job.id, JSON.stringify(job.env), maxValue],
+      ivmOptions({ arguments: { copy: true }, result: { promise: true, copy: true }, timeout: this.#remaining() }),
+    ) as Promise<unknown>;
+    pending.catch(() => {});
+    await entry.evaluate(ivmOptions({ timeout: this.#remaining() }));
+    return this.#envelope(await pending, maxValue);
+  }
+
+  #envelope(raw: unknown, maxValue: number): Omit<GuestOutcome, "usage"> {
+    const env = (raw ?? {}) as { kind?: unknown; json?: unknown; error?: unknown; size?: unknown };
+    if (env.kind === "ok") {
+      if (typeof env.json !== "string") return { status: "ok" };
+      if (Buffer.byteLength(env.json) > maxValue) return this.#tooBig(Buffer.byteLength(env.json), maxValue);
+      return { status: "ok", value: JSON.parse(env.json) as Json };
+    }
+    if (env.kind === "too_big") return this.#tooBig(Number(env.size), maxValue);
+    if (env.kind === "error" && env.error && typeof env.error === "object") {
+      const e = env.error as Record<string, unknown>;
+      const error: GuestError = { name: String(e.name ?? "Error"), message: String(e.message ?? "") };
+      if (typeof e.stack === "string") error.stack = e.stack;
+      // Threat: ArrayBuffer bombs fail inside the guest rather than at the heap limit; same cap, same status.
+      const status: Status = error.name === "RangeError" && error.message === "Array buffer allocation failed" ? "memory" : "error";
+      return { status, error };
+    }
+    return { status: "error", error: { name: "Error", message: "The guest returned a malformed result" } };
+  }
+
+  #tooBig(size: number, max: number): Omit<GuestOutcome, "usage"> {
+    return { status: "output_limit", error: { name: "OutputLimitError", message: `The returned value is ${size} bytes of JSON, over the ${max} byte limit` } };
+  }
+
+  #stoppedOutcome(): Omit<GuestOutcome, "usage"> {
+    return { status: this.#stopped!.status, error: this.#stopped!.error };
+  }
+
+  /** An exception out of isolated-vm that no limit of ours explains. */
+  #failure(e: unknown): Omit<GuestOutcome, "usage"> {
+    const message = e instanceof Error ? e.message : String(e);
+    if (/memory limit/i.test(message)) {
+      return { status: "memory", error: { name: "MemoryError", message: `Job exceeded its memory limit of ${this.memoryMb} MB` } };
+    }
+    if (this.isolate.isDisposed) return { status: "crashed", error: { name: "GuestCrashed", message } };
+    return { status: "error", error: errorFromHost(e, this.#filename) };
+  }
+
+  /** The single disposal path: host timers, References, then the isolate. Idempotent. */
+  dispose(): void {
+    for (const t of this.#timers.values()) clearTimeout(t);
+    this.#timers.clear();
+    this.#limits?.stop();
+    this.#sink = null;
+    if (!this.isolate.isDisposed) this.isolate.dispose();
+  }
+}
+

@@ -1,0 +1,71 @@
+// The isolate layer's one limit enforcer: wall clock (which, unlike isolated-vm's own `timeout`,
+// also covers time spent awaiting promises), guest CPU time from `isolate.cpuTime`, and the heap
+// sampling behind usage.memoryPeakBytes. Breaking a limit terminates the guest (disposes its isolate).
+import type ivm from "isolated-vm";
+import type { GuestError, Limits, Status } from "../api/schemas.ts";
+
+export interface Stoppable {
+  terminate(status: Status, error: GuestError): void;
+}
+
+const CHECK_EVERY_MS = 20;
+
+export class JobLimits {
+  #wall: NodeJS.Timeout;
+  #tick: NodeJS.Timeout;
+  #sampling = false;
+  readonly startedAt = performance.now();
+  readonly #cpuStart: bigint;
+  cpuNs = 0n;
+  peakBytes = 0;
+
+  readonly #guest: Stoppable;
+  readonly #isolate: ivm.Isolate;
+  readonly #limits: Limits;
+
+  constructor(guest: Stoppable, isolate: ivm.Isolate, limits: Limits) {
+    this.#guest = guest;
+    this.#isolate = isolate;
+    this.#limits = limits;
+    this.#cpuStart = isolate.cpuTime;
+    this.#wall = setTimeout(
+      () => guest.terminate("timeout", { name: "TimeoutError", message: `Job exceeded its wall-clock limit of ${limits.timeoutMs} ms` }),
+      limits.timeoutMs,
+    );
+    this.#tick = setInterval(() => this.check(), CHECK_EVERY_MS);
+  }
+
+  remainingMs(): number {
+    return Math.max(1, Math.ceil(this.#limits.timeoutMs - (performance.now() - this.startedAt)));
+  }
+
+  /** Read CPU time (cheap, lock-free) and start a heap sample that never blocks this thread. */
+  check(): void {
+    if (this.#isolate.isDisposed) return;
+    this.cpuNs = this.#isolate.cpuTime - this.#cpuStart;
+    if (this.cpuNs >= BigInt(this.#limits.cpuTimeMs) * 1_000_000n) {
+      this.#guest.terminate("timeout", { name: "TimeoutError", message: `Job exceeded its CPU time limit of ${this.#limits.cpuTimeMs} ms` });
+      return;
+    }
+    if (this.#sampling) return;
+    this.#sampling = true;
+    this.#isolate.getHeapStatistics().then(
+      (h) => { this.#sampling = false; this.peakBytes = Math.max(this.peakBytes, h.used_heap_size + h.externally_allocated_size); },
+      () => { this.#sampling = false; },
+    );
+  }
+
+  /** Final sample; call before the isolate is disposed. */
+  stop(): void {
+    clearTimeout(this.#wall);
+    clearInterval(this.#tick);
+    if (this.#isolate.isDisposed) return;
+    try {
+      this.cpuNs = this.#isolate.cpuTime - this.#cpuStart;
+      const h = this.#isolate.getHeapStatisticsSync();
+      this.peakBytes = Math.max(this.peakBytes, h.used_heap_size + h.externally_allocated_size);
+    } catch {
+      // disposed concurrently: keep the last samples
+    }
+  }
+}

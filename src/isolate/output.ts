@@ -1,0 +1,78 @@
+// Collects a job's stdout/stderr under the maxOutputBytes cap and streams complete lines out while
+// the job runs (batched per event-loop turn: one message per burst, not per line).
+export type Fd = 1 | 2;
+
+export class OutputSink {
+  readonly text: Record<Fd, string> = { 1: "", 2: "" };
+  #bytes = 0;
+  #exceeded = false;
+  #partial: Record<Fd, string> = { 1: "", 2: "" };
+  #batch: Record<Fd, string[]> = { 1: [], 2: [] };
+  #flushScheduled = false;
+
+  readonly #maxBytes: number;
+  readonly #stream: { stdout: boolean; stderr: boolean };
+  readonly #post: (fd: Fd, lines: string[]) => void;
+  readonly #onExceeded: () => void;
+
+  constructor(maxBytes: number, stream: { stdout: boolean; stderr: boolean }, post: (fd: Fd, lines: string[]) => void, onExceeded: () => void) {
+    this.#maxBytes = maxBytes;
+    this.#stream = stream;
+    this.#post = post;
+    this.#onExceeded = onExceeded;
+  }
+
+  get exceeded(): boolean {
+    return this.#exceeded;
+  }
+
+  write(fd: Fd, chunk: string): void {
+    if (this.#exceeded) return;
+    const size = Buffer.byteLength(chunk);
+    if (this.#bytes + size > this.#maxBytes) {
+      // Keep what fits (cut on a character boundary), then stop the job.
+      chunk = Buffer.from(chunk).subarray(0, this.#maxBytes - this.#bytes).toString().replace(/\uFFFD$/, "");
+      this.#exceeded = true;
+    }
+    this.#bytes += Buffer.byteLength(chunk);
+    this.text[fd] += chunk;
+    if (fd === 1 ? this.#stream.stdout : this.#stream.stderr) this.#splitLines(fd, chunk);
+    if (this.#exceeded) {
+      this.finish();
+      this.#onExceeded();
+    }
+  }
+
+  /** Flush a trailing partial line and any batched lines now. */
+  finish(): void {
+    for (const fd of [1, 2] as const) {
+      if (this.#partial[fd]) {
+        this.#batch[fd].push(this.#partial[fd]);
+        this.#partial[fd] = "";
+      }
+    }
+    this.#flush();
+  }
+
+  #splitLines(fd: Fd, chunk: string): void {
+    const parts = (this.#partial[fd] + chunk).split("\n");
+    this.#partial[fd] = parts.pop() ?? "";
+    if (parts.length === 0) return;
+    for (const p of parts) this.#batch[fd].push(p);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(() => this.#flush());
+    }
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    for (const fd of [1, 2] as const) {
+      if (this.#batch[fd].length) {
+        const lines = this.#batch[fd];
+        this.#batch[fd] = [];
+        this.#post(fd, lines);
+      }
+    }
+  }
+}
