@@ -31,6 +31,7 @@ export class JsGuest {
   readonly #timers = new Map<number, NodeJS.Timeout>();
   #sink: OutputSink | null = null;
   #filename = "main.js";
+  #callsInFlight = 0;
   #stopped: { status: Status; error: GuestError } | null = null;
   #signalStop!: () => void;
   readonly #stop = new Promise<void>((r) => { this.#signalStop = r; });
@@ -98,7 +99,10 @@ export class JsGuest {
     this.#timers.set(id, setTimeout(() => {
       this.#timers.delete(id);
       if (this.#stopped || this.isolate.isDisposed) return;
-      this.#fire.apply(undefined, [id], ivmOptions({ timeout: this.#remaining() })).catch((e: unknown) => this.#fault(e));
+      this.#callsInFlight++;
+      this.#fire
+        .apply(undefined, [id], ivmOptions({ timeout: this.#remaining() }))
+        .then(() => { this.#callsInFlight--; }, (e: unknown) => { this.#callsInFlight--; this.#fault(e); });
     }, Math.min(ms, 2_147_483_647)));
   }
 
@@ -134,7 +138,8 @@ export class JsGuest {
       outcome = this.#stopped ? this.#stoppedOutcome() : this.#failure(e);
     }
     if (this.#stopped) outcome = this.#stoppedOutcome();
-    limits.stop();
+    outcome = this.#classifyMemory(outcome);
+    limits.stop(!this.#stopped && this.#callsInFlight === 0);
     if (outcome.error) outcome.error = remapError(outcome.error, job.filename, job.sourceMap);
     const usage: Usage = { wallMs: performance.now() - limits.startedAt, cpuMs: Number(limits.cpuNs) / 1e6 };
     if (limits.peakBytes > 0) usage.memoryPeakBytes = limits.peakBytes;
@@ -176,11 +181,18 @@ export class JsGuest {
       const e = env.error as Record<string, unknown>;
       const error: GuestError = { name: String(e.name ?? "Error"), message: String(e.message ?? "") };
       if (typeof e.stack === "string") error.stack = e.stack;
-      // Threat: ArrayBuffer bombs fail inside the guest rather than at the heap limit; same cap, same status.
-      const status: Status = error.name === "RangeError" && error.message === "Array buffer allocation failed" ? "memory" : "error";
-      return { status, error };
+      return { status: "error", error };
     }
     return { status: "error", error: { name: "Error", message: "The guest returned a malformed result" } };
+  }
+
+  /**
+   * Threat: ArrayBuffer bombs. Their backing stores are charged to the same memoryLimit but fail as
+   * a catchable RangeError instead of killing the isolate: an uncaught one is the same cap, same status.
+   */
+  #classifyMemory(o: Omit<GuestOutcome, "usage">): Omit<GuestOutcome, "usage"> {
+    if (o.status !== "error" || o.error?.name !== "RangeError" || o.error.message !== "Array buffer allocation failed") return o;
+    return { status: "memory", error: { name: "MemoryError", message: `Job exceeded its memory limit of ${this.memoryMb} MB (array buffer allocation failed)` } };
   }
 
   #tooBig(size: number, max: number): Omit<GuestOutcome, "usage"> {

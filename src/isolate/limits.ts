@@ -33,6 +33,12 @@ export class JobLimits {
       limits.timeoutMs,
     );
     this.#tick = setInterval(() => this.check(), CHECK_EVERY_MS);
+    this.#sampleSync(); // the guest has not started yet: the isolate is idle
+  }
+
+  #sampleSync(): void {
+    const h = this.#isolate.getHeapStatisticsSync();
+    this.peakBytes = Math.max(this.peakBytes, h.used_heap_size + h.externally_allocated_size);
   }
 
   remainingMs(): number {
@@ -55,15 +61,18 @@ export class JobLimits {
     );
   }
 
-  /** Final sample; call before the isolate is disposed. */
-  stop(): void {
+  /**
+   * Stop the clocks and take the last samples. `guestIdle` must be true only when no guest code can
+   * be running: the synchronous heap read waits for the isolate's lock, so while guest code runs it
+   * would block this thread until that code ends (and with it every watchdog here).
+   */
+  stop(guestIdle = false): void {
     clearTimeout(this.#wall);
     clearInterval(this.#tick);
     if (this.#isolate.isDisposed) return;
     try {
       this.cpuNs = this.#isolate.cpuTime - this.#cpuStart;
-      const h = this.#isolate.getHeapStatisticsSync();
-      this.peakBytes = Math.max(this.peakBytes, h.used_heap_size + h.externally_allocated_size);
+      if (guestIdle) this.#sampleSync();
     } catch {
       // disposed concurrently: keep the last samples
     }
