@@ -24,6 +24,7 @@ warm.refill();
 export default async function runJob({ job, port }: Task): Promise<RunResult> {
   const post = (m: FromWorker) => port.postMessage(m);
   post({ t: "started" });
+  injectFault(job);
   let guest: JsGuest;
   try {
     guest = warm.take(job.limits.memoryMb) ?? (await JsGuest.create(job.limits.memoryMb));
@@ -49,6 +50,16 @@ export default async function runJob({ job, port }: Task): Promise<RunResult> {
     guest.stop();
     setImmediate(() => guest.dispose());
   }
+}
+
+/**
+ * Fault injection for the wedged-worker tests: only when the host process was started with
+ * ISOBOX_FAULT_INJECTION=1 (an environment variable of the embedding app; guests cannot set it),
+ * a job whose code starts with the marker blocks this thread outside any isolate.
+ */
+function injectFault(job: WireJob): void {
+  if (process.env.ISOBOX_FAULT_INJECTION !== "1" || !job.code.startsWith("//isobox:wedge-worker")) return;
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60_000);
 }
 
 /** For the host's stats request and tests: how many guests this worker holds ready. */
