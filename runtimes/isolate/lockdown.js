@@ -34,7 +34,5 @@ function installGlobals(bridge) {
 }
 
 const installed = installGlobals(bridge);
-return record({
-  run: makeRunner(bridge.entryName, installed.timers, installed.uncaught),
-  fire: installed.timers.fire,
-});
+const runner = makeRunner(bridge.entryName, installed.timers, installed.uncaught);
+return record({ start: runner.start, poll: runner.poll, wait: runner.wait, fire: installed.timers.fire });

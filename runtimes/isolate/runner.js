@@ -35,6 +35,14 @@ function makeRunner(entryName, timers, uncaught) {
   defineGlobal(entryName, (ns) => { delete globalThis[entryName]; entryResolve(ns); });
   const race = (p) => $Promise.race([p, uncaught]);
 
+  // The host starts `start` synchronously, then reads `poll()`; only if the job is still waiting
+  // (timers, awaited work) does it pay for an asynchronous `wait()`.
+  let settled;
+  let settle;
+  const done = new $Promise((r) => { settle = r; });
+  function start(inputJson, jobId, envJson, maxValueBytes) {
+    run(inputJson, jobId, envJson, maxValueBytes).then((envelope) => { settled = envelope; settle(envelope); });
+  }
   async function run(inputJson, jobId, envJson, maxValueBytes) {
     try {
       const ns = await race(entryDone);
@@ -49,5 +57,5 @@ function makeRunner(entryName, timers, uncaught) {
       return record({ kind: "error", error: describeError(e) });
     }
   }
-  return run;
+  return { start, poll: () => settled, wait: () => done };
 }

@@ -3,7 +3,7 @@
 // child_process IPC cannot carry, and per-job routing of streamed lines plus "answer every in-flight
 // job with crashed when the process dies" needs the job id on every message anyway.
 import { z } from "zod";
-import { LimitsSchema, RunResultSchema } from "../api/schemas.ts";
+import { LimitsSchema, RunResultSchema, type RunResult } from "../api/schemas.ts";
 
 /** A job as the sandbox host process receives it: validated, defaults applied, TS already stripped. */
 export const WireJobSchema = z.object({
@@ -43,4 +43,4 @@ export type FromHost = z.infer<typeof FromHostSchema>;
 
 /** sandbox host main thread ⇄ pool worker, over the job's MessagePort */
 export type ToWorker = { t: "abort" };
-export type FromWorker = { t: "started" } | { t: "out"; fd: 1 | 2; lines: string[] } | { t: "done" };
+export type FromWorker = { t: "started" } | { t: "out"; fd: 1 | 2; lines: string[] } | { t: "result"; result: RunResult };

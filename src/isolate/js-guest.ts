@@ -25,13 +25,14 @@ const MIN_VALUE_CAP = 16 * 1024 * 1024;
 
 export class JsGuest {
   #context!: ivm.Context;
-  #run!: ivm.Reference;
+  #start!: ivm.Reference;
+  #poll!: ivm.Reference;
+  #wait!: ivm.Reference;
   #fire!: ivm.Reference;
   readonly #entryName = `__isobox_entry_${randomBytes(12).toString("hex")}`;
   readonly #timers = new Map<number, NodeJS.Timeout>();
   #sink: OutputSink | null = null;
   #filename = "main.js";
-  #callsInFlight = 0;
   #stopped: { status: Status; error: GuestError } | null = null;
   #signalStop!: () => void;
   readonly #stop = new Promise<void>((r) => { this.#signalStop = r; });
@@ -44,11 +45,11 @@ export class JsGuest {
     this.memoryMb = memoryMb;
   }
 
-  static async create(memoryMb: number): Promise<JsGuest> {
+  static create(memoryMb: number): JsGuest {
     const isolate = new ivm.Isolate(ivmOptions({ memoryLimit: memoryMb }));
     const guest = new JsGuest(isolate, memoryMb);
     try {
-      await guest.#init();
+      guest.#init();
       return guest;
     } catch (e) {
       guest.dispose();
@@ -56,13 +57,16 @@ export class JsGuest {
     }
   }
 
-  async #init(): Promise<void> {
-    this.#context = await this.isolate.createContext();
-    const prelude = await compilePrelude(this.isolate);
-    const fn = (await prelude.run(this.#context, ivmOptions({ reference: true }))) as ivm.Reference;
-    const api = (await fn.apply(undefined, this.#bridge(), ivmOptions({ result: { reference: true } }))) as ivm.Reference;
-    this.#run = await api.get("run", ivmOptions({ reference: true }));
-    this.#fire = await api.get("fire", ivmOptions({ reference: true }));
+  /** Set-up runs only our prelude, never guest code: synchronous calls skip the thread round trips. */
+  #init(): void {
+    this.#context = this.isolate.createContextSync();
+    const prelude = compilePrelude(this.isolate);
+    const fn = prelude.runSync(this.#context, ivmOptions({ reference: true })) as ivm.Reference;
+    const api = fn.applySync(undefined, this.#bridge(), ivmOptions({ result: { reference: true } })) as ivm.Reference;
+    this.#start = api.getSync("start", ivmOptions({ reference: true }));
+    this.#poll = api.getSync("poll", ivmOptions({ reference: true }));
+    this.#wait = api.getSync("wait", ivmOptions({ reference: true }));
+    this.#fire = api.getSync("fire", ivmOptions({ reference: true }));
     fn.release();
     api.release();
     prelude.release();
@@ -99,14 +103,16 @@ export class JsGuest {
     this.#timers.set(id, setTimeout(() => {
       this.#timers.delete(id);
       if (this.#stopped || this.isolate.isDisposed) return;
-      this.#callsInFlight++;
-      this.#fire
-        .apply(undefined, [id], ivmOptions({ timeout: this.#remaining() }))
-        .then(() => { this.#callsInFlight--; }, (e: unknown) => { this.#callsInFlight--; this.#fault(e); });
+      try {
+        this.#fire.applySync(undefined, [id], ivmOptions({ timeout: this.#remaining() }));
+      } catch (e) {
+        this.#fault(e);
+      }
     }, Math.min(ms, 2_147_483_647)));
   }
 
   #limits: JobLimits | null = null;
+  /** isolated-vm's own timeout for a synchronous slice of guest code: what is left of the job's budget. */
   #remaining(): number {
     return this.#limits?.remainingMs() ?? 1000;
   }
@@ -114,7 +120,8 @@ export class JsGuest {
   /** An error escaping a host→guest call (an unhandled rejection, a timeout): the job fails with it. */
   #fault(e: unknown): void {
     if (this.#stopped || this.isolate.isDisposed) return;
-    this.terminate("error", errorFromHost(e, this.#filename));
+    const failure = this.#failure(e);
+    this.terminate(failure.status, failure.error ?? { name: "Error", message: String(e) });
   }
 
   /** Stop the guest now; the first reason wins. Safe to call from any callback or timer. */
@@ -139,7 +146,7 @@ export class JsGuest {
     }
     if (this.#stopped) outcome = this.#stoppedOutcome();
     outcome = this.#classifyMemory(outcome);
-    limits.stop(!this.#stopped && this.#callsInFlight === 0);
+    limits.stop(!this.#stopped);
     if (outcome.error) outcome.error = remapError(outcome.error, job.filename, job.sourceMap);
     const usage: Usage = { wallMs: performance.now() - limits.startedAt, cpuMs: Number(limits.cpuNs) / 1e6 };
     if (limits.peakBytes > 0) usage.memoryPeakBytes = limits.peakBytes;
@@ -158,15 +165,16 @@ export class JsGuest {
       throw importError(specifier);
     });
     const maxValue = Math.max(MIN_VALUE_CAP, job.limits.maxOutputBytes);
-    // The runner is started first and waits for the entry hook, so top-level await is honoured.
-    const pending = this.#run.apply(
-      undefined,
-      [job.inputJson, job.id, JSON.stringify(job.env), maxValue],
-      ivmOptions({ arguments: { copy: true }, result: { promise: true, copy: true }, timeout: this.#remaining() }),
-    ) as Promise<unknown>;
-    pending.catch(() => {});
-    await entry.evaluate(ivmOptions({ timeout: this.#remaining() }));
-    return this.#envelope(await pending, maxValue);
+    // Guest code runs synchronously on this thread, in slices bounded by isolated-vm's own timeout
+    // (set to what is left of the wall and CPU budgets): a round trip to the isolate's thread pool
+    // costs ~1 ms here, more than most jobs. Between slices (awaits, timers) the guest is idle and the
+    // JobLimits watchdog runs. The runner starts first and waits for the entry hook, so top-level
+    // await is honoured.
+    this.#start.applySync(undefined, [job.inputJson, job.id, JSON.stringify(job.env), maxValue], ivmOptions({ arguments: { copy: true }, timeout: this.#remaining() }));
+    entry.evaluateSync(ivmOptions({ timeout: this.#remaining() }));
+    let envelope: unknown = this.#poll.applySync(undefined, [], ivmOptions({ result: { copy: true } }));
+    if (envelope === undefined) envelope = await this.#wait.apply(undefined, [], ivmOptions({ result: { promise: true, copy: true } }));
+    return this.#envelope(envelope, maxValue);
   }
 
   #envelope(raw: unknown, maxValue: number): Omit<GuestOutcome, "usage"> {
@@ -209,6 +217,7 @@ export class JsGuest {
     if (/memory limit/i.test(message)) {
       return { status: "memory", error: { name: "MemoryError", message: `Job exceeded its memory limit of ${this.memoryMb} MB` } };
     }
+    if (/^Script execution timed out/.test(message) && this.#limits) return { status: "timeout", error: this.#limits.exceededError() };
     if (this.isolate.isDisposed) return { status: "crashed", error: { name: "GuestCrashed", message } };
     return { status: "error", error: errorFromHost(e, this.#filename) };
   }

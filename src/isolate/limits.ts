@@ -41,8 +41,19 @@ export class JobLimits {
     this.peakBytes = Math.max(this.peakBytes, h.used_heap_size + h.externally_allocated_size);
   }
 
+  /** The limit a synchronous slice ran into when isolated-vm's timeout stopped it. */
+  exceededError(): GuestError {
+    const wallLeft = this.#limits.timeoutMs - (performance.now() - this.startedAt);
+    return wallLeft <= 5
+      ? { name: "TimeoutError", message: `Job exceeded its wall-clock limit of ${this.#limits.timeoutMs} ms` }
+      : { name: "TimeoutError", message: `Job exceeded its CPU time limit of ${this.#limits.cpuTimeMs} ms` };
+  }
+
+  /** What is left of the wall-clock and CPU budgets, whichever is smaller (at least 1 ms). */
   remainingMs(): number {
-    return Math.max(1, Math.ceil(this.#limits.timeoutMs - (performance.now() - this.startedAt)));
+    const wall = this.#limits.timeoutMs - (performance.now() - this.startedAt);
+    const cpu = this.#limits.cpuTimeMs - Number(this.#isolate.isDisposed ? 0n : this.#isolate.cpuTime - this.#cpuStart) / 1e6;
+    return Math.max(1, Math.ceil(Math.min(wall, cpu)));
   }
 
   /** Read CPU time (cheap, lock-free) and start a heap sample that never blocks this thread. */

@@ -1,6 +1,7 @@
 // Collects a job's stdout/stderr under the maxOutputBytes cap and streams complete lines out while
 // the job runs (batched per event-loop turn: one message per burst, not per line).
 export type Fd = 1 | 2;
+const FLUSH_EVERY_MS = 5;
 
 export class OutputSink {
   readonly text: Record<Fd, string> = { 1: "", 2: "" };
@@ -9,6 +10,7 @@ export class OutputSink {
   #partial: Record<Fd, string> = { 1: "", 2: "" };
   #batch: Record<Fd, string[]> = { 1: [], 2: [] };
   #flushScheduled = false;
+  #lastFlush = performance.now();
 
   readonly #maxBytes: number;
   readonly #stream: { stdout: boolean; stderr: boolean };
@@ -59,7 +61,10 @@ export class OutputSink {
     this.#partial[fd] = parts.pop() ?? "";
     if (parts.length === 0) return;
     for (const p of parts) this.#batch[fd].push(p);
-    if (!this.#flushScheduled) {
+    // Guest code runs in synchronous slices on this thread, so a busy guest would starve the
+    // setImmediate flush: past a few milliseconds, post right away from inside the write.
+    if (performance.now() - this.#lastFlush > FLUSH_EVERY_MS) this.#flush();
+    else if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       setImmediate(() => this.#flush());
     }
@@ -67,6 +72,7 @@ export class OutputSink {
 
   #flush(): void {
     this.#flushScheduled = false;
+    this.#lastFlush = performance.now();
     for (const fd of [1, 2] as const) {
       if (this.#batch[fd].length) {
         const lines = this.#batch[fd];

@@ -19,29 +19,42 @@ export class WarmJsGuests {
     return this.#ready.length;
   }
 
-  /** A ready guest for a job with this memory cap, or undefined (the caller makes a cold one). */
+  #busy = false;
+
+  /**
+   * A ready guest for a job with this memory cap, or undefined (the caller makes a cold one).
+   * Refilling pauses until `jobDone()`: creation is synchronous and would stall the running job.
+   */
   take(memoryMb: number): JsGuest | undefined {
-    const guest = memoryMb === this.memoryMb ? this.#ready.pop() : undefined;
-    this.refill();
-    return guest;
+    this.#busy = true;
+    return memoryMb === this.memoryMb ? this.#ready.pop() : undefined;
   }
 
-  refill(): void {
-    if (this.#filling || this.#closed || this.#ready.length >= this.#target) return;
-    this.#filling = true;
-    setImmediate(() => void this.#fill());
-  }
-
-  async #fill(): Promise<void> {
+  /** Called by the task that took a guest, at its end: make up to `max` guests now, synchronously. */
+  jobDone(max: number): void {
+    this.#busy = false;
     try {
-      while (!this.#closed && this.#ready.length < this.#target) {
-        const guest = await JsGuest.create(this.memoryMb);
-        if (this.#closed) guest.dispose();
-        else this.#ready.push(guest);
-      }
+      for (let i = 0; i < max && !this.#closed && this.#ready.length < this.#target; i++) this.#ready.push(JsGuest.create(this.memoryMb));
     } catch {
       // isolate creation failed (host memory pressure): jobs fall back to cold guests
-    } finally {
+    }
+  }
+
+  /** Background fill at start-up, one guest per event-loop turn, paused while a job runs. */
+  refill(): void {
+    if (this.#filling || this.#closed || this.#busy || this.#ready.length >= this.#target) return;
+    this.#filling = true;
+    setImmediate(() => this.#fill());
+  }
+
+  /** One guest per event-loop turn, so a job arriving meanwhile waits for at most one creation. */
+  #fill(): void {
+    try {
+      if (this.#closed || this.#busy || this.#ready.length >= this.#target) { this.#filling = false; return; }
+      this.#ready.push(JsGuest.create(this.memoryMb));
+      setImmediate(() => this.#fill());
+    } catch {
+      // isolate creation failed (host memory pressure): jobs fall back to cold guests
       this.#filling = false;
     }
   }

@@ -11,6 +11,9 @@ import type { Task, WorkerData } from "./worker.ts";
 
 /** How long past its deadline a job's thread may stay unresponsive before it is terminated. */
 export const WEDGED_GRACE_MS = 2_000;
+/** How long a running job may take to honour an abort before its worker thread is terminated. */
+export const ABORT_GRACE_MS = 250;
+const RESULT_GRACE_MS = 1_000;
 
 function workerFile(): URL {
   const ext = import.meta.url.endsWith(".ts") ? "ts" : "js";
@@ -18,12 +21,12 @@ function workerFile(): URL {
 }
 
 export class GuestPool {
-  readonly #piscina: Piscina<Task, RunResult>;
+  readonly #piscina: Piscina<Task, void>;
 
   constructor(init: HostInit) {
     const threads = Math.max(1, Math.min(init.threads, availableParallelism() * 4));
     const workerData: WorkerData = { warmJavascript: Math.ceil(init.warmJavascript / threads), defaultMemoryMb: init.defaultMemoryMb };
-    this.#piscina = new Piscina<Task, RunResult>({
+    this.#piscina = new Piscina<Task, void>({
       filename: workerFile().href,
       minThreads: threads,
       maxThreads: threads,
@@ -37,39 +40,54 @@ export class GuestPool {
     return this.#piscina.threads.length;
   }
 
-  async run(job: WireJob, onOut: (fd: 1 | 2, lines: string[]) => void, signal: AbortSignal): Promise<RunResult> {
+  /** Runs one job; resolves with its result as soon as the worker posts it (see worker.ts). */
+  run(job: WireJob, onOut: (fd: 1 | 2, lines: string[]) => void, signal: AbortSignal): Promise<RunResult> {
     const { port1, port2 } = new MessageChannel();
     const cancel = new AbortController();
     let started = false;
     let wedged = false;
     let wedgeTimer: NodeJS.Timeout | undefined;
-    let doneResolve!: () => void;
-    const done = new Promise<void>((r) => { doneResolve = r; });
-    port1.on("message", (m: FromWorker) => {
-      if (m.t === "out") onOut(m.fd, m.lines);
-      else if (m.t === "done") doneResolve();
-      else if (m.t === "started") {
-        started = true;
-        // Threat: a worker thread stuck in host code past the deadline; kill the thread itself.
-        wedgeTimer = setTimeout(() => { wedged = true; cancel.abort(); }, job.limits.timeoutMs + WEDGED_GRACE_MS);
-      }
+    let abortGrace: NodeJS.Timeout | undefined;
+    return new Promise<RunResult>((resolve) => {
+      let settled = false;
+      const finish = (result: RunResult) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(wedgeTimer);
+        clearTimeout(abortGrace);
+        signal.removeEventListener("abort", onAbort);
+        port1.close();
+        resolve(result);
+      };
+      port1.on("message", (m: FromWorker) => {
+        if (m.t === "out") onOut(m.fd, m.lines);
+        else if (m.t === "result") finish(m.result);
+        else if (m.t === "started") {
+          started = true;
+          // Threat: a worker thread stuck in host code past the deadline; kill the thread itself.
+          wedgeTimer = setTimeout(() => { wedged = true; cancel.abort(); }, job.limits.timeoutMs + WEDGED_GRACE_MS);
+        }
+      });
+      const onAbort = () => {
+        if (!started) return cancel.abort();
+        port1.postMessage({ t: "abort" });
+        // A guest busy in a synchronous slice cannot hear the message until the slice ends: past a
+        // short grace, terminate the worker thread itself (Piscina replaces it).
+        abortGrace = setTimeout(() => cancel.abort(), ABORT_GRACE_MS);
+      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
+      this.#piscina.run({ job, port: port2 }, { transferList: [port2], signal: cancel.signal }).then(
+        // The result travels on the job's port, the task's completion on Piscina's: the two are not
+        // ordered, so give a result already posted time to arrive before calling it lost.
+        () => setTimeout(() => finish(statusResult("crashed", "WorkerCrashed", "The worker thread finished the job without a result")), RESULT_GRACE_MS),
+        (e: unknown) => {
+          if (wedged) finish(statusResult("timeout", "TimeoutError", `Job exceeded its wall-clock limit of ${job.limits.timeoutMs} ms and its worker thread was replaced`));
+          else if (cancel.signal.aborted) finish(statusResult("killed", "AbortError", "The job was aborted"));
+          else finish(statusResult("crashed", "WorkerCrashed", `The worker thread running the job died: ${e instanceof Error ? e.message : String(e)}`));
+        },
+      );
     });
-    const onAbort = () => (started ? port1.postMessage({ t: "abort" }) : cancel.abort());
-    if (signal.aborted) onAbort();
-    else signal.addEventListener("abort", onAbort, { once: true });
-    try {
-      const result = await this.#piscina.run({ job, port: port2 }, { transferList: [port2], signal: cancel.signal });
-      await done;
-      return result;
-    } catch (e) {
-      if (wedged) return statusResult("timeout", "TimeoutError", `Job exceeded its wall-clock limit of ${job.limits.timeoutMs} ms and its worker thread was replaced`);
-      if (cancel.signal.aborted) return statusResult("killed", "AbortError", "The job was aborted");
-      return statusResult("crashed", "WorkerCrashed", `The worker thread running the job died: ${e instanceof Error ? e.message : String(e)}`);
-    } finally {
-      clearTimeout(wedgeTimer);
-      signal.removeEventListener("abort", onAbort);
-      port1.close();
-    }
   }
 
   async close(): Promise<void> {

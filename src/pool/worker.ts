@@ -21,16 +21,25 @@ const data = workerData as WorkerData;
 const warm = new WarmJsGuests(data.warmJavascript, data.defaultMemoryMb);
 warm.refill();
 
-export default async function runJob({ job, port }: Task): Promise<RunResult> {
+/** Guests made at the end of one task: enough to catch up after bursts, bounded so a task stays short. */
+const REFILL_PER_TASK = 2;
+
+/**
+ * One job. The result goes back over the job's port as soon as it exists; the task itself then
+ * disposes the guest and refills the warm pool, so Piscina counts this thread busy while it does
+ * (and gives the next job to an idle thread) instead of the next job waiting behind the refill.
+ */
+export default async function runJob({ job, port }: Task): Promise<void> {
   const post = (m: FromWorker) => port.postMessage(m);
   post({ t: "started" });
   injectFault(job);
   let guest: JsGuest;
   try {
-    guest = warm.take(job.limits.memoryMb) ?? (await JsGuest.create(job.limits.memoryMb));
+    guest = warm.take(job.limits.memoryMb) ?? JsGuest.create(job.limits.memoryMb);
   } catch (e) {
-    post({ t: "done" });
-    return statusResult("crashed", "GuestCrashed", `Could not start a guest: ${e instanceof Error ? e.message : String(e)}`);
+    post({ t: "result", result: statusResult("crashed", "GuestCrashed", `Could not start a guest: ${e instanceof Error ? e.message : String(e)}`) });
+    warm.jobDone(REFILL_PER_TASK);
+    return;
   }
   const sink = new OutputSink(job.limits.maxOutputBytes, job.stream, (fd, lines) => post({ t: "out", fd, lines }), () =>
     guest.terminate("output_limit", { name: "OutputLimitError", message: `Job wrote more than its ${job.limits.maxOutputBytes} byte output limit` }),
@@ -38,18 +47,18 @@ export default async function runJob({ job, port }: Task): Promise<RunResult> {
   port.on("message", (m: ToWorker) => {
     if (m?.t === "abort") guest.terminate("killed", { name: "AbortError", message: "The job was aborted" });
   });
+  let result: RunResult;
   try {
     const outcome = await guest.run(job, sink);
     sink.finish();
-    return buildResult({ ...outcome, stdout: sink.text[1], stderr: sink.text[2], backend: "isolate" });
+    result = buildResult({ ...outcome, stdout: sink.text[1], stderr: sink.text[2], backend: "isolate" });
   } finally {
-    // Last message on the port: the host waits for it so no streamed line trails the result.
-    post({ t: "done" });
-    // Disposal is off the job's critical path but still this task's duty: the guest is stopped
-    // (its timers cleared, nothing runs) and is torn down right after the result is posted.
-    guest.stop();
-    setImmediate(() => guest.dispose());
+    guest.stop(); // nothing of the guest runs after this point
   }
+  // Last message on the port, after every streamed line: the job's answer.
+  post({ t: "result", result });
+  guest.dispose();
+  warm.jobDone(REFILL_PER_TASK);
 }
 
 /**
