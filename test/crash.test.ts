@@ -77,3 +77,22 @@ describe("wedged worker thread", () => {
     }
   });
 });
+
+describe("sandbox host process", () => {
+  it("runs with --no-node-snapshot and Node's permission model, and none of the embedding app's environment", async () => {
+    const { readFileSync } = await import("node:fs");
+    process.env.ISOBOX_TEST_SECRET_ENV = "top-secret-value";
+    const own = await createSandbox({ concurrency: 1, warm: { javascript: 0 } });
+    try {
+      const cmdline = readFileSync(`/proc/${own.hostPid}/cmdline`, "utf8").split("\0");
+      expect(cmdline).toContain("--no-node-snapshot");
+      expect(cmdline).toContain("--permission");
+      expect(cmdline.some((a) => a.startsWith("--allow-fs-write") || a === "--allow-child-process")).toBe(false);
+      const environ = readFileSync(`/proc/${own.hostPid}/environ`, "utf8");
+      expect(environ).not.toContain("top-secret-value");
+    } finally {
+      delete process.env.ISOBOX_TEST_SECRET_ENV;
+      await own.close();
+    }
+  });
+});

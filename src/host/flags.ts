@@ -24,3 +24,13 @@ export function hostExecArgv(): string[] {
   }
   return args;
 }
+
+/**
+ * The host process gets none of the embedding app's environment (threat: API keys and tokens in
+ * process.env, one escape away from a guest): only isobox's own switches, and no NODE_OPTIONS.
+ */
+export function hostEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const key of ["ISOBOX_DEBUG", "ISOBOX_FAULT_INJECTION"]) if (process.env[key] !== undefined) env[key] = process.env[key];
+  return env;
+}

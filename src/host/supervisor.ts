@@ -5,7 +5,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { statusResult } from "../api/result.ts";
 import type { RunResult } from "../api/schemas.ts";
 import { FromHostSchema, type HostInit, type ToHost, type WireJob } from "./protocol.ts";
-import { hostExecArgv } from "./flags.ts";
+import { hostEnv, hostExecArgv } from "./flags.ts";
 
 interface InFlight {
   resolve: (r: RunResult) => void;
@@ -52,7 +52,7 @@ export class SandboxHost {
       execArgv: hostExecArgv(),
       serialization: "advanced",
       stdio: ["ignore", "ignore", "pipe", "ipc"],
-      env: { ...process.env, NODE_OPTIONS: "" },
+      env: hostEnv(),
     });
     this.#child = child;
     child.stderr?.on("data", (d: Buffer) => {

@@ -32,6 +32,9 @@ export class GuestPool {
       maxThreads: threads,
       idleTimeout: Number.MAX_SAFE_INTEGER,
       concurrentTasksPerWorker: 1,
+      // The worker's own heap holds only job plumbing (guests live in their isolates' heaps): a
+      // worker past this is broken, and is replaced rather than allowed to take the process down.
+      resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32 },
       workerData,
     });
   }
