@@ -14,6 +14,7 @@ const $Array_isArray = Array.isArray;
 const $Promise = Promise;
 const $Promise_resolve = Promise.resolve.bind(Promise);
 const $Reflect_apply = Reflect.apply;
+const $Reflect_construct = Reflect.construct;
 const $Map = Map;
 const $Error = Error;
 const $TypeError = TypeError;
@@ -22,6 +23,13 @@ const $Uint8Array = Uint8Array;
 const $Math_min = Math.min;
 const $Math_floor = Math.floor;
 const $Date_now = Date.now;
+// Methods called on guest-reachable values by the runner, as plain functions (threat: a guest
+// replacing Array.prototype.filter, String.prototype.split or Promise.prototype.then).
+const $uncurry = (fn) => (self, ...args) => $Reflect_apply(fn, self, args);
+const $split = $uncurry(String.prototype.split);
+const $slice = $uncurry(String.prototype.slice);
+const $includes = $uncurry(String.prototype.includes);
+const $then = $uncurry(Promise.prototype.then);
 
 /** Define a non-enumerable global, as the web platform does for its APIs. */
 function defineGlobal(name, value) {

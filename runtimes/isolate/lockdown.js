@@ -1,4 +1,21 @@
 // Install the web globals and take away what can escape the isolate's caps.
+
+// Threat: a resizable ArrayBuffer reserves its maxByteLength outside isolated-vm's allocator, so
+// resize() grows memory the cap never sees. Both ways to reach the constructor refuse the option.
+function lockResizableBuffers() {
+  const NativeArrayBuffer = ArrayBuffer;
+  const SafeArrayBuffer = new Proxy(NativeArrayBuffer, {
+    construct(target, args, newTarget) {
+      const options = args[1];
+      if (options !== null && typeof options === "object" && options.maxByteLength !== undefined) {
+        throw new $RangeError("Resizable ArrayBuffers are not available in the sandbox");
+      }
+      return $Reflect_construct(target, [args[0]], newTarget === SafeArrayBuffer ? target : newTarget);
+    },
+  });
+  $Object_defineProperty(NativeArrayBuffer.prototype, "constructor", { value: SafeArrayBuffer, writable: false, configurable: false, enumerable: false });
+  $Object_defineProperty(globalThis, "ArrayBuffer", { value: SafeArrayBuffer, writable: true, configurable: true, enumerable: false });
+}
 function installGlobals(bridge) {
   let failUncaught;
   const uncaught = new $Promise((_, reject) => { failUncaught = reject; });
@@ -25,6 +42,7 @@ function installGlobals(bridge) {
   // and Atomics.wait blocks the isolate's thread where termination cannot reach it.
   delete globalThis.WebAssembly;
   delete globalThis.SharedArrayBuffer;
+  lockResizableBuffers();
   if (typeof Atomics === "object") {
     const unavailable = (name) => function () { throw new $TypeError("Atomics." + name + " is not available in the sandbox"); };
     $Object_defineProperty(Atomics, "wait", { value: unavailable("wait"), configurable: false, writable: false });

@@ -3,20 +3,32 @@
 // a poisoned Object.prototype/then hijacking the result envelope).
 const MAX_ERROR_TEXT = 64 * 1024;
 
+/** The stack without the prelude's own frames (plain loops: guest-poisoned array methods are not used). */
+function ownFrames(stack) {
+  const lines = $split(stack, "\n");
+  let out = "";
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i];
+    if ($includes(l, "isobox:prelude") || $includes(l, "isobox:entry")) continue;
+    out += (out ? "\n" : "") + l;
+  }
+  return out;
+}
+
 function describeError(e) {
   if (typeof e === "object" && e !== null || typeof e === "function") {
     let name = "Error", message = "", stack;
     try { name = safeString(e.name); } catch {}
     try { message = safeString(e.message); } catch {}
     try { if (typeof e.stack === "string") stack = e.stack; } catch {}
-    if (stack !== undefined) {
-      stack = stack.split("\n").filter((l) => !l.includes("isobox:prelude") && !l.includes("isobox:entry")).join("\n").slice(0, MAX_ERROR_TEXT);
-    }
-    return record(stack === undefined ? { name: name.slice(0, 256), message: message.slice(0, MAX_ERROR_TEXT) } : { name: name.slice(0, 256), message: message.slice(0, MAX_ERROR_TEXT), stack });
+    if (stack !== undefined) stack = $slice(ownFrames(stack), 0, MAX_ERROR_TEXT);
+    name = $slice(name, 0, 256);
+    message = $slice(message, 0, MAX_ERROR_TEXT);
+    return record(stack === undefined ? { name, message } : { name, message, stack });
   }
   let text;
   try { text = inspect(e, 1, []); } catch { text = "[unprintable]"; }
-  return record({ name: "Error", message: ("Uncaught " + text).slice(0, MAX_ERROR_TEXT) });
+  return record({ name: "Error", message: $slice("Uncaught " + text, 0, MAX_ERROR_TEXT) });
 }
 
 function encodeValue(value, maxBytes) {
@@ -32,8 +44,14 @@ function encodeValue(value, maxBytes) {
 function makeRunner(entryName, timers, uncaught) {
   let entryResolve;
   const entryDone = new $Promise((r) => { entryResolve = r; });
-  defineGlobal(entryName, (ns) => { delete globalThis[entryName]; entryResolve(ns); });
-  const race = (p) => $Promise.race([p, uncaught]);
+  defineGlobal(entryName, (ns) => {
+    entryResolve(ns);
+    try { delete globalThis[entryName]; } catch { /* a guest froze its global object: harmless */ }
+  });
+  const race = (p) => new $Promise((resolve, reject) => {
+    $then($Promise_resolve(p), resolve, reject);
+    $then(uncaught, resolve, reject);
+  });
 
   // The host starts `start` synchronously, then reads `poll()`; only if the job is still waiting
   // (timers, awaited work) does it pay for an asynchronous `wait()`.
@@ -41,7 +59,7 @@ function makeRunner(entryName, timers, uncaught) {
   let settle;
   const done = new $Promise((r) => { settle = r; });
   function start(inputJson, jobId, envJson, maxValueBytes) {
-    run(inputJson, jobId, envJson, maxValueBytes).then((envelope) => { settled = envelope; settle(envelope); });
+    $then(run(inputJson, jobId, envJson, maxValueBytes), (envelope) => { settled = envelope; settle(envelope); });
   }
   async function run(inputJson, jobId, envJson, maxValueBytes) {
     try {

@@ -32,7 +32,7 @@ function makeTimers(armTimer, cancelTimer, reportUncaught) {
   function fire(id) {
     if (id === IDLE_PROBE) {
       probeArmed = false;
-      if (timers.size === 0) { const w = idleWaiters; idleWaiters = []; w.forEach((r) => r()); }
+      if (timers.size === 0) { const w = idleWaiters; idleWaiters = []; for (let i = 0; i < w.length; i++) w[i](); }
       return;
     }
     const t = timers.get(id);
@@ -42,7 +42,7 @@ function makeTimers(armTimer, cancelTimer, reportUncaught) {
     checkIdle();
   }
   function idle() {
-    return new $Promise((resolve) => { idleWaiters.push(resolve); checkIdle(); });
+    return new $Promise((resolve) => { idleWaiters[idleWaiters.length] = resolve; checkIdle(); });
   }
   return {
     fire, idle,
@@ -52,7 +52,7 @@ function makeTimers(armTimer, cancelTimer, reportUncaught) {
     clearInterval: clear,
     queueMicrotask: (fn) => {
       if (typeof fn !== "function") throw new $TypeError("The \"callback\" argument must be of type function");
-      $Promise_resolve().then(() => { try { fn(); } catch (e) { reportUncaught(e); } });
+      $then($Promise_resolve(), () => { try { fn(); } catch (e) { reportUncaught(e); } });
     },
   };
 }

@@ -21,6 +21,24 @@ export interface GuestOutcome {
 }
 
 const MAX_HOST_TIMERS = 10_001;
+
+/**
+ * A host function the guest may call. Anything it throws reaches the guest as a fresh error of the
+ * same standard class carrying only the message (threat: host stack frames and file paths copied
+ * into the guest with the exception).
+ */
+function door(fn: (...args: unknown[]) => unknown): ivm.Callback {
+  return new ivm.Callback((...args: unknown[]) => {
+    try {
+      return fn(...args);
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      const clean = e instanceof RangeError ? new RangeError(message) : e instanceof TypeError ? new TypeError(message) : new Error(message);
+      clean.stack = `${clean.name}: ${message}`;
+      throw clean;
+    }
+  });
+}
 const MIN_VALUE_CAP = 16 * 1024 * 1024;
 
 export class JsGuest {
@@ -75,21 +93,21 @@ export class JsGuest {
   /** The guest's only doors to the host, in the order the prelude expects (see prelude.ts). */
   #bridge(): unknown[] {
     return [
-      new ivm.Callback((fd: unknown, text: unknown) => {
+      door((fd: unknown, text: unknown) => {
         if ((fd === 1 || fd === 2) && typeof text === "string") this.#sink?.write(fd as Fd, text);
       }),
-      new ivm.Callback((id: unknown, ms: unknown) => this.#armTimer(id, ms)),
-      new ivm.Callback((id: unknown) => {
+      door((id: unknown, ms: unknown) => this.#armTimer(id, ms)),
+      door((id: unknown) => {
         if (typeof id !== "number") return;
         clearTimeout(this.#timers.get(id));
         this.#timers.delete(id);
       }),
-      new ivm.Callback((n: unknown) => {
+      door((n: unknown) => {
         // Threat: a guest asking for a huge buffer to grow host memory; the Web Crypto cap is 64 KiB.
         if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > 65536) throw new RangeError("invalid random byte count");
         return new Uint8Array(randomBytes(n));
       }),
-      new ivm.Callback((op: unknown, a: unknown, b: unknown, c: unknown) => urlOp(op, a, b, c)),
+      door((op: unknown, a: unknown, b: unknown, c: unknown) => urlOp(op, a, b, c)),
       this.#entryName,
     ];
   }
@@ -145,8 +163,8 @@ export class JsGuest {
       outcome = this.#stopped ? this.#stoppedOutcome() : this.#failure(e);
     }
     if (this.#stopped) outcome = this.#stoppedOutcome();
-    outcome = this.#classifyMemory(outcome);
     limits.stop(!this.#stopped);
+    outcome = this.#classifyMemory(outcome, limits.peakBytes);
     if (outcome.error) outcome.error = remapError(outcome.error, job.filename, job.sourceMap);
     const usage: Usage = { wallMs: performance.now() - limits.startedAt, cpuMs: Number(limits.cpuNs) / 1e6 };
     if (limits.peakBytes > 0) usage.memoryPeakBytes = limits.peakBytes;
@@ -198,9 +216,16 @@ export class JsGuest {
    * Threat: ArrayBuffer bombs. Their backing stores are charged to the same memoryLimit but fail as
    * a catchable RangeError instead of killing the isolate: an uncaught one is the same cap, same status.
    */
-  #classifyMemory(o: Omit<GuestOutcome, "usage">): Omit<GuestOutcome, "usage"> {
-    if (o.status !== "error" || o.error?.name !== "RangeError" || o.error.message !== "Array buffer allocation failed") return o;
-    return { status: "memory", error: { name: "MemoryError", message: `Job exceeded its memory limit of ${this.memoryMb} MB (array buffer allocation failed)` } };
+  #classifyMemory(o: Omit<GuestOutcome, "usage">, peakBytes: number): Omit<GuestOutcome, "usage"> {
+    if (o.status === "error" && o.error?.name === "RangeError" && o.error.message === "Array buffer allocation failed") {
+      return { status: "memory", error: { name: "MemoryError", message: `Job exceeded its memory limit of ${this.memoryMb} MB (array buffer allocation failed)` } };
+    }
+    // Threat: one huge allocation (a 256 MB string) lands in V8's large-object space between two
+    // of isolated-vm's GC-time checks, so a short job can finish above its cap. The cap still holds.
+    if ((o.status === "ok" || o.status === "error") && peakBytes > this.memoryMb * 1024 * 1024) {
+      return { status: "memory", error: { name: "MemoryError", message: `Job exceeded its memory limit of ${this.memoryMb} MB (peak ${Math.round(peakBytes / 1048576)} MB)` } };
+    }
+    return o;
   }
 
   #tooBig(size: number, max: number): Omit<GuestOutcome, "usage"> {
