@@ -67,11 +67,16 @@ describe("wedged worker thread", () => {
     delete process.env.ISOBOX_FAULT_INJECTION;
     try {
       const started = Date.now();
+      const pid = own.hostPid;
       const r = await own.run({ language: "javascript", code: "//isobox:wedge-worker\nexport default 1", limits: { timeoutMs: 300 } });
       expect(r.status).toBe("timeout");
       expect(r.error?.message).toMatch(/worker thread was replaced/);
       expect(Date.now() - started).toBeLessThan(10_000);
       expect(await own.run(quick)).toMatchObject({ status: "ok", value: "fine" });
+      // a thread stuck in native code may never really stop: the whole host process is recycled
+      expect(own.hostPid).not.toBe(pid);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(alive(pid)).toBe(false);
     } finally {
       await own.close();
     }

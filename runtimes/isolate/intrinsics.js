@@ -44,6 +44,7 @@ function safeString(v) {
 /** A record with no prototype: safe to hand back to the host even if Object.prototype is poisoned. */
 function record(fields) {
   const r = $Object_create(null);
-  for (const k of $Object_keys(fields)) r[k] = fields[k];
+  const keys = $Object_keys(fields);
+  for (let i = 0; i < keys.length; i++) r[keys[i]] = fields[keys[i]]; // no iterator: it may be poisoned
   return r;
 }

@@ -4,7 +4,7 @@ import { HostInitSchema, WireJobSchema, type FromHost, type ToHost } from "./pro
 import { GuestPool } from "../pool/pool.ts";
 
 const init = HostInitSchema.parse(JSON.parse(process.argv[2] ?? "{}"));
-const pool = new GuestPool(init);
+const pool = new GuestPool(init, () => send({ t: "recycle" }));
 const running = new Map<string, AbortController>();
 
 function send(m: FromHost): void {

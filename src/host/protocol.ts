@@ -35,6 +35,7 @@ export type ToHost =
 /** sandbox host process → embedding process; validated on receipt (the host process runs guests). */
 export const FromHostSchema = z.discriminatedUnion("t", [
   z.object({ t: z.literal("ready"), pid: z.number() }),
+  z.object({ t: z.literal("recycle") }),
   z.object({ t: z.literal("out"), id: z.string(), fd: z.union([z.literal(1), z.literal(2)]), lines: z.array(z.string()) }),
   z.object({ t: z.literal("result"), id: z.string(), result: RunResultSchema }),
   z.object({ t: z.literal("stats"), id: z.string(), stats: z.record(z.string(), z.number()) }),

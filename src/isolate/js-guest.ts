@@ -51,6 +51,7 @@ export class JsGuest {
   readonly #timers = new Map<number, NodeJS.Timeout>();
   #sink: OutputSink | null = null;
   #filename = "main.js";
+  #callsInFlight = 0;
   #stopped: { status: Status; error: GuestError } | null = null;
   #signalStop!: () => void;
   readonly #stop = new Promise<void>((r) => { this.#signalStop = r; });
@@ -64,8 +65,14 @@ export class JsGuest {
   }
 
   static create(memoryMb: number): JsGuest {
-    const isolate = new ivm.Isolate(ivmOptions({ memoryLimit: memoryMb }));
-    const guest = new JsGuest(isolate, memoryMb);
+    let guest: JsGuest | undefined;
+    // Threat: an allocation V8 cannot survive (one huge array) is a fatal OOM, which by default
+    // aborts the whole host process and every job in it. With a handler, isolated-vm parks the
+    // guest's thread instead; the pool's wedged-thread watchdog then replaces the thread and the
+    // host process is recycled once its other jobs are done.
+    const onCatastrophicError = (message: string) => guest?.terminate("crashed", { name: "GuestCrashed", message });
+    const isolate = new ivm.Isolate(ivmOptions({ memoryLimit: memoryMb, onCatastrophicError }));
+    guest = new JsGuest(isolate, memoryMb);
     try {
       guest.#init();
       return guest;
@@ -121,11 +128,14 @@ export class JsGuest {
     this.#timers.set(id, setTimeout(() => {
       this.#timers.delete(id);
       if (this.#stopped || this.isolate.isDisposed) return;
-      try {
-        this.#fire.applySync(undefined, [id], ivmOptions({ timeout: this.#remaining() }));
-      } catch (e) {
-        this.#fault(e);
-      }
+      // Asynchronous on purpose: isolated-vm keeps a timer record per timed call on the isolate,
+      // and thousands of synchronous timed calls (a timer flood) made its teardown recurse until
+      // the host process segfaulted. A timer is waiting anyway; the thread hop costs it ~1 ms.
+      this.#callsInFlight++;
+      this.#fire.apply(undefined, [id], ivmOptions({ timeout: this.#remaining() })).then(
+        () => { this.#callsInFlight--; },
+        (e: unknown) => { this.#callsInFlight--; this.#fault(e); },
+      );
     }, Math.min(ms, 2_147_483_647)));
   }
 
@@ -148,6 +158,8 @@ export class JsGuest {
     this.#stopped = { status, error };
     this.#limits?.stop();
     this.#signalStop();
+    for (const t of this.#timers.values()) clearTimeout(t);
+    this.#timers.clear();
     if (!this.isolate.isDisposed) this.isolate.dispose();
   }
 
@@ -163,7 +175,7 @@ export class JsGuest {
       outcome = this.#stopped ? this.#stoppedOutcome() : this.#failure(e);
     }
     if (this.#stopped) outcome = this.#stoppedOutcome();
-    limits.stop(!this.#stopped);
+    limits.stop(!this.#stopped && this.#callsInFlight === 0);
     outcome = this.#classifyMemory(outcome, limits.peakBytes);
     if (outcome.error) outcome.error = remapError(outcome.error, job.filename, job.sourceMap);
     const usage: Usage = { wallMs: performance.now() - limits.startedAt, cpuMs: Number(limits.cpuNs) / 1e6 };

@@ -10,7 +10,7 @@ import type { FromWorker, HostInit, WireJob } from "../host/protocol.ts";
 import type { Task, WorkerData } from "./worker.ts";
 
 /** How long past its deadline a job's thread may stay unresponsive before it is terminated. */
-export const WEDGED_GRACE_MS = 2_000;
+export const WEDGED_GRACE_MS = 1_000;
 /** How long a running job may take to honour an abort before its worker thread is terminated. */
 export const ABORT_GRACE_MS = 250;
 const RESULT_GRACE_MS = 1_000;
@@ -23,7 +23,14 @@ function workerFile(): URL {
 export class GuestPool {
   readonly #piscina: Piscina<Task, void>;
 
-  constructor(init: HostInit) {
+  readonly #onWedged: () => void;
+
+  /**
+   * `onWedged` hears of a worker thread that had to be terminated: a thread stuck in native code
+   * (a V8 GC death spiral, say) may not actually stop, so the process should be recycled.
+   */
+  constructor(init: HostInit, onWedged: () => void = () => {}) {
+    this.#onWedged = onWedged;
     const threads = Math.max(1, Math.min(init.threads, availableParallelism() * 4));
     const workerData: WorkerData = { warmJavascript: Math.ceil(init.warmJavascript / threads), defaultMemoryMb: init.defaultMemoryMb };
     this.#piscina = new Piscina<Task, void>({
@@ -68,7 +75,7 @@ export class GuestPool {
         else if (m.t === "started") {
           started = true;
           // Threat: a worker thread stuck in host code past the deadline; kill the thread itself.
-          wedgeTimer = setTimeout(() => { wedged = true; cancel.abort(); }, job.limits.timeoutMs + WEDGED_GRACE_MS);
+          wedgeTimer = setTimeout(() => { wedged = true; cancel.abort(); this.#onWedged(); }, job.limits.timeoutMs + WEDGED_GRACE_MS);
         }
       });
       const onAbort = () => {
