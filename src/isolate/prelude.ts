@@ -1,7 +1,8 @@
 // Assembles the guest prelude (runtimes/isolate/*.js) into one function expression and compiles it
 // into fresh isolates with V8's code cache, so a new guest pays for running the prelude, not parsing it.
 import { readFileSync } from "node:fs";
-import ivm from "isolated-vm";
+import type ivm from "isolated-vm";
+import { ivmOptions } from "./ivm-options.ts";
 
 const FRAGMENTS = ["intrinsics", "console", "encoding", "url", "clone", "crypto", "timers", "runner", "lockdown"];
 const BRIDGE = ["write", "armTimer", "cancelTimer", "randomBytes", "urlOp", "entryName"] as const;
@@ -42,10 +43,10 @@ let cachedData: ivm.ExternalCopy<ArrayBuffer> | undefined;
  */
 export function compilePrelude(isolate: ivm.Isolate): ivm.Script {
   if (cachedData) {
-    const script = isolate.compileScriptSync(source, { filename: PRELUDE_FILENAME, cachedData });
+    const script = isolate.compileScriptSync(source, ivmOptions({ filename: PRELUDE_FILENAME, cachedData }));
     if (!(script as unknown as { cachedDataRejected?: boolean }).cachedDataRejected) return script;
   }
-  const script = isolate.compileScriptSync(source, { filename: PRELUDE_FILENAME, produceCachedData: true }) as ivm.Script & ivm.CachedDataResult;
+  const script = isolate.compileScriptSync(source, ivmOptions({ filename: PRELUDE_FILENAME, produceCachedData: true })) as ivm.Script & ivm.CachedDataResult;
   if (script.cachedData) cachedData = script.cachedData;
   return script;
 }

@@ -16,14 +16,19 @@ export function guestStack(stack: string, filename: string): string {
   return kept.filter((l) => !/^\s+at /.test(l) || l.includes(`${filename}:`)).join("\n");
 }
 
+/** Same cap as the in-guest runner applies to errors from main (runtimes/isolate/runner.js). */
+const MAX_ERROR_TEXT = 64 * 1024;
+
 /** An error thrown out of isolated-vm into the host, described for the caller. */
 export function errorFromHost(e: unknown, filename: string): GuestError {
   if (e instanceof Error) {
-    const out: GuestError = { name: String(e.name || "Error"), message: String(e.message) };
-    if (typeof e.stack === "string") out.stack = guestStack(e.stack, filename);
+    const out: GuestError = { name: String(e.name || "Error").slice(0, 256), message: String(e.message).slice(0, MAX_ERROR_TEXT) };
+    if (typeof e.stack === "string") out.stack = guestStack(e.stack, filename).slice(0, MAX_ERROR_TEXT);
     return out;
   }
-  return { name: "Error", message: `Uncaught ${String(e)}` };
+  let text: string;
+  try { text = String(e); } catch { text = "[unprintable]"; }
+  return { name: "Error", message: `Uncaught ${text}`.slice(0, MAX_ERROR_TEXT) };
 }
 
 /** Rewrite `file:line:col` positions of the transpiled module to the user's TypeScript source. */
