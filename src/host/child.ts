@@ -29,4 +29,8 @@ process.on("message", (raw: ToHost) => {
 // Never outlive the embedding app: no parent, no host process.
 process.on("disconnect", () => process.exit(0));
 
-send({ t: "ready", pid: process.pid });
+// Ready once every worker thread is up with its warm guests, so the first job is a warm one.
+pool.warmUp().then(
+  () => send({ t: "ready", pid: process.pid }),
+  () => send({ t: "ready", pid: process.pid }),
+);

@@ -7,6 +7,7 @@ import { Piscina } from "piscina";
 import { statusResult } from "../api/result.ts";
 import type { RunResult } from "../api/schemas.ts";
 import type { FromWorker, HostInit, WireJob } from "../host/protocol.ts";
+import { JobSlots } from "./slots.ts";
 import type { Task, WorkerData } from "./worker.ts";
 
 /** How long past its deadline a job's thread may stay unresponsive before it is terminated. */
@@ -14,6 +15,7 @@ export const WEDGED_GRACE_MS = 1_000;
 /** How long a running job may take to honour an abort before its worker thread is terminated. */
 export const ABORT_GRACE_MS = 250;
 const RESULT_GRACE_MS = 1_000;
+const THREADS_PER_SLOT = 2;
 
 function workerFile(): URL {
   const ext = import.meta.url.endsWith(".ts") ? "ts" : "js";
@@ -24,6 +26,7 @@ export class GuestPool {
   readonly #piscina: Piscina<Task, void>;
 
   readonly #onWedged: () => void;
+  readonly #slots: JobSlots;
 
   /**
    * `onWedged` hears of a worker thread that had to be terminated: a thread stuck in native code
@@ -31,7 +34,12 @@ export class GuestPool {
    */
   constructor(init: HostInit, onWedged: () => void = () => {}) {
     this.#onWedged = onWedged;
-    const threads = Math.max(1, Math.min(init.threads, availableParallelism() * 4));
+    const concurrency = Math.max(1, Math.min(init.threads, availableParallelism() * 4));
+    this.#slots = new JobSlots(concurrency);
+    // Twice the threads of the jobs allowed at once: a thread that just answered spends ~2 ms
+    // disposing and refilling, and the next job should find an idle thread rather than wait for it.
+    // (Measured on 2 cores, sequential trivial jobs: p50 1.8 ms with as many threads as slots.)
+    const threads = concurrency * THREADS_PER_SLOT;
     const workerData: WorkerData = { warmJavascript: Math.ceil(init.warmJavascript / threads), defaultMemoryMb: init.defaultMemoryMb };
     this.#piscina = new Piscina<Task, void>({
       filename: workerFile().href,
@@ -50,8 +58,23 @@ export class GuestPool {
     return this.#piscina.threads.length;
   }
 
-  /** Runs one job; resolves with its result as soon as the worker posts it (see worker.ts). */
-  run(job: WireJob, onOut: (fd: 1 | 2, lines: string[]) => void, signal: AbortSignal): Promise<RunResult> {
+  /** Resolves once every thread has started and filled its warm guests (first job is warm). */
+  async warmUp(): Promise<void> {
+    await Promise.all(Array.from({ length: this.#piscina.options.maxThreads }, () => this.#piscina.run({ warmup: true })));
+  }
+
+  /** Runs one job in its turn; resolves with its result as soon as the worker posts it (see worker.ts). */
+  async run(job: WireJob, onOut: (fd: 1 | 2, lines: string[]) => void, signal: AbortSignal): Promise<RunResult> {
+    const release = await this.#slots.acquire(signal);
+    if (!release) return statusResult("killed", "AbortError", "The job was aborted before it started");
+    try {
+      return await this.#dispatch(job, onOut, signal);
+    } finally {
+      release();
+    }
+  }
+
+  #dispatch(job: WireJob, onOut: (fd: 1 | 2, lines: string[]) => void, signal: AbortSignal): Promise<RunResult> {
     const { port1, port2 } = new MessageChannel();
     const cancel = new AbortController();
     let started = false;

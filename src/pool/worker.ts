@@ -12,10 +12,7 @@ export interface WorkerData {
   warmJavascript: number;
   defaultMemoryMb: number;
 }
-export interface Task {
-  job: WireJob;
-  port: MessagePort;
-}
+export type Task = { job: WireJob; port: MessagePort } | { warmup: true };
 
 const data = workerData as WorkerData;
 const warm = new WarmJsGuests(data.warmJavascript, data.defaultMemoryMb);
@@ -29,7 +26,12 @@ const REFILL_PER_TASK = 2;
  * disposes the guest and refills the warm pool, so Piscina counts this thread busy while it does
  * (and gives the next job to an idle thread) instead of the next job waiting behind the refill.
  */
-export default async function runJob({ job, port }: Task): Promise<void> {
+export default async function runTask(task: Task): Promise<void> {
+  if ("warmup" in task) return warm.filled();
+  return runJob(task.job, task.port);
+}
+
+async function runJob(job: WireJob, port: MessagePort): Promise<void> {
   const post = (m: FromWorker) => port.postMessage(m);
   post({ t: "started" });
   injectFault(job);
