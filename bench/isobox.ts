@@ -1,0 +1,91 @@
+// isobox rows: the public API end to end (embedding process → sandbox host process → Piscina worker
+// → a fresh isolate per job).
+import { createSandbox, type RunResult, type Sandbox } from "../src/index.ts";
+import { sequential, sleep, summarize, throughput, type Latency, type Throughput } from "./stats.ts";
+
+export const TRIVIAL_JOB = { language: "javascript", code: "export default () => 1" } as const;
+
+/** Every sandbox the bench opens, so the watchdog can close them whatever happens. */
+export const openSandboxes = new Set<Sandbox>();
+
+export async function open(options: Parameters<typeof createSandbox>[0]): Promise<Sandbox> {
+  const sb = await createSandbox(options);
+  openSandboxes.add(sb);
+  return sb;
+}
+
+export async function shut(sb: Sandbox): Promise<void> {
+  openSandboxes.delete(sb);
+  await sb.close();
+}
+
+export interface IsoboxResult {
+  cores: number;
+  warmJavascript: number;
+  createSandboxMs: number;
+  firstJobMs: number;
+  sequential: Latency;
+  /** RunResult.usage.wallMs of the same jobs: time inside the worker's guest.run (compile → value). */
+  guestWall: Latency;
+  throughput: Throughput[];
+  /** Same sequential loop with warm.javascript = 0: a cold isolate is made inside every job. */
+  coldSequential?: Latency;
+  /** Non-ok results seen in any of the loops: "status: error message" → count. */
+  failures: Record<string, number>;
+}
+
+export async function benchIsobox(cores: number, log: (s: string) => void): Promise<IsoboxResult> {
+  const warmJavascript = 8;
+  let t = performance.now();
+  const sb = await open({ concurrency: cores, warm: { javascript: warmJavascript } });
+  try {
+    const createSandboxMs = performance.now() - t;
+    t = performance.now();
+    await sb.run(TRIVIAL_JOB);
+    const firstJobMs = performance.now() - t;
+    log(`  createSandbox ${createSandboxMs.toFixed(1)} ms, first job ${firstJobMs.toFixed(1)} ms`);
+
+    const failures: Record<string, number> = {};
+    const check = (r: RunResult) => {
+      const ok = r.status === "ok" && r.value === 1;
+      if (!ok) {
+        const key = `${r.status}: ${r.error ? `${r.error.name}: ${r.error.message}` : `value ${JSON.stringify(r.value)}`}`.slice(0, 200);
+        failures[key] = (failures[key] ?? 0) + 1;
+      }
+      return ok;
+    };
+    const guestWalls: number[] = [];
+    const op = async () => {
+      const r = await sb.run(TRIVIAL_JOB);
+      guestWalls.push(r.usage.wallMs);
+      return check(r);
+    };
+    const seq = await sequential(op, { warmup: 200, n: 2000, maxMs: 20_000 });
+    const guestWall = summarize(guestWalls.slice(-seq.n), 0, 0);
+    log(`  sequential n=${seq.n} p50 ${seq.p50.toFixed(3)} ms (guest.run p50 ${guestWall.p50.toFixed(3)} ms)`);
+
+    const plain = async () => check(await sb.run(TRIVIAL_JOB));
+    const levels = [...new Set([cores, 2 * cores, 8])];
+    const tp: Throughput[] = [];
+    for (const concurrency of levels) {
+      await sleep(300); // a short pause between runs
+      const r = await throughput(plain, { concurrency, maxJobs: 5000, maxMs: 5000 });
+      log(`  throughput c=${concurrency}: ${r.opsPerSec.toFixed(0)} jobs/s (${r.jobs} jobs, ${r.errors} errors)`);
+      tp.push(r);
+    }
+    await shut(sb);
+
+    // cold: no warm guests, the isolate + context + prelude are made inside each job
+    const cold = await open({ concurrency: cores, warm: { javascript: 0 } });
+    let coldSequential: Latency;
+    try {
+      coldSequential = await sequential(async () => check(await cold.run(TRIVIAL_JOB)), { warmup: 50, n: 500, maxMs: 5000 });
+    } finally {
+      await shut(cold);
+    }
+    log(`  cold (warm.javascript=0) sequential p50 ${coldSequential.p50.toFixed(3)} ms`);
+    return { cores, warmJavascript, createSandboxMs, firstJobMs, sequential: seq, guestWall, throughput: tp, coldSequential, failures };
+  } finally {
+    if (openSandboxes.has(sb)) await shut(sb);
+  }
+}
