@@ -25,6 +25,8 @@ export interface IsoboxResult {
   createSandboxMs: number;
   firstJobMs: number;
   sequential: Latency;
+  /** Same job with 5 ms of idle time between jobs: the warm pool is refilled when each job arrives. */
+  paced: Latency;
   /** RunResult.usage.wallMs of the same jobs: time inside the worker's guest.run (compile → value). */
   guestWall: Latency;
   throughput: Throughput[];
@@ -63,6 +65,8 @@ export async function benchIsobox(cores: number, log: (s: string) => void): Prom
     const seq = await sequential(op, { warmup: 200, n: 2000, maxMs: 20_000 });
     const guestWall = summarize(guestWalls.slice(-seq.n), 0, 0);
     log(`  sequential n=${seq.n} p50 ${seq.p50.toFixed(3)} ms (guest.run p50 ${guestWall.p50.toFixed(3)} ms)`);
+    const paced = await sequential(async () => check(await sb.run(TRIVIAL_JOB)), { warmup: 20, n: 500, maxMs: 20_000, gapMs: 5 });
+    log(`  paced (5 ms gaps) n=${paced.n} p50 ${paced.p50.toFixed(3)} ms`);
 
     const plain = async () => check(await sb.run(TRIVIAL_JOB));
     const levels = [...new Set([cores, 2 * cores, 8])];
@@ -84,7 +88,7 @@ export async function benchIsobox(cores: number, log: (s: string) => void): Prom
       await shut(cold);
     }
     log(`  cold (warm.javascript=0) sequential p50 ${coldSequential.p50.toFixed(3)} ms`);
-    return { cores, warmJavascript, createSandboxMs, firstJobMs, sequential: seq, guestWall, throughput: tp, coldSequential, failures };
+    return { cores, warmJavascript, createSandboxMs, firstJobMs, sequential: seq, paced, guestWall, throughput: tp, coldSequential, failures };
   } finally {
     if (openSandboxes.has(sb)) await shut(sb);
   }

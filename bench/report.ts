@@ -83,7 +83,8 @@ function rows(r: Results): Row[] {
   const out: Row[] = [];
   const i = r.isobox;
   if (i) {
-    out.push({ row: "isobox trivial JS job, warm (fresh isolate/job)", lat: i.sequential, tp: i.throughput[0], note: `sandbox.run end to end; warm.javascript=${i.warmJavascript}, concurrency=${i.cores}` });
+    out.push({ row: "isobox trivial JS job, warm (fresh isolate/job)", lat: i.sequential, tp: i.throughput[0], note: `sandbox.run end to end, back to back; warm.javascript=${i.warmJavascript}, concurrency=${i.cores}` });
+    if (i.paced) out.push({ row: "isobox trivial JS job, warm, paced (5 ms apart)", lat: i.paced, note: "same, with idle time between jobs: the pool is refilled when each job arrives" });
     for (const tp of i.throughput.slice(1)) out.push({ row: `isobox trivial JS job, c=${tp.concurrency}`, tp, note: "same sandbox, more jobs in flight" });
     out.push({ row: "  of which guest.run (RunResult.usage.wallMs)", lat: i.guestWall, note: "inside the worker: compile, instantiate, call, result" });
     if (i.coldSequential) out.push({ row: "isobox trivial JS job, cold (warm.javascript=0)", lat: i.coldSequential, note: "isolate + context + prelude made inside each job" });
@@ -123,7 +124,9 @@ export function evaluateTargets(r: Results): Target[] {
   const t: Target[] = [];
   const i = r.isobox;
   const p50 = i?.sequential.p50;
-  t.push({ name: "warm p50 latency", goal: "≤ 1 ms", measured: p50 === undefined ? "not measured" : `${fmtMs(p50)} ms`, verdict: p50 === undefined ? "N/A" : p50 <= 1 ? "PASS" : "MISS" });
+  t.push({ name: "warm p50 latency, back to back", goal: "≤ 1 ms", measured: p50 === undefined ? "not measured" : `${fmtMs(p50)} ms`, verdict: p50 === undefined ? "N/A" : p50 <= 1 ? "PASS" : "MISS" });
+  const paced = i?.paced?.p50;
+  t.push({ name: "warm p50 latency, paced (pool refilled)", goal: "≤ 1 ms", measured: paced === undefined ? "not measured" : `${fmtMs(paced)} ms`, verdict: paced === undefined ? "N/A" : paced <= 1 ? "PASS" : "MISS" });
 
   const s = r.secureExec;
   const latRatio = ratio(s?.sequential?.p50, p50);

@@ -56,13 +56,14 @@ async function attempt(op: Op): Promise<boolean> {
 }
 
 /** Run `warmup` ops unmeasured, then `n` ops one after another (stops early past `maxMs`). */
-export async function sequential(op: Op, opts: { warmup: number; n: number; maxMs?: number }): Promise<Latency> {
+export async function sequential(op: Op, opts: { warmup: number; n: number; maxMs?: number; gapMs?: number }): Promise<Latency> {
   for (let i = 0; i < opts.warmup; i++) await attempt(op);
   const samples: number[] = [];
   let errors = 0;
   const start = performance.now();
   const until = start + (opts.maxMs ?? Infinity);
   for (let i = 0; i < opts.n; i++) {
+    if (opts.gapMs) await sleep(opts.gapMs); // paced: idle time between jobs (not measured)
     const t = performance.now();
     if (!(await attempt(op))) errors++;
     const now = performance.now();

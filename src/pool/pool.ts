@@ -89,8 +89,10 @@ export class GuestPool {
         clearTimeout(wedgeTimer);
         clearTimeout(abortGrace);
         signal.removeEventListener("abort", onAbort);
-        port1.close();
         resolve(result);
+        // Closed after the result has been sent on (the caller's continuations run first): the
+        // worker waits for this before its CPU-heavy dispose and refill.
+        setImmediate(() => port1.close());
       };
       port1.on("message", (m: FromWorker) => {
         if (m.t === "out") onOut(m.fd, m.lines);
