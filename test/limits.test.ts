@@ -58,6 +58,16 @@ describe("limits and statuses", () => {
     expect(r.status).toBe("killed");
     expect(r.usage.wallMs).toBeLessThan(3000);
   });
+  it("aborts a guest busy in a synchronous loop within a short grace, and the pool keeps serving", async () => {
+    const ac = new AbortController();
+    const started = Date.now();
+    const p = js("while (true) {}", { signal: ac.signal, limits: { timeoutMs: 10_000 } });
+    setTimeout(() => ac.abort(), 100);
+    const r = await p;
+    expect(r.status).toBe("killed");
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect((await js("export default 3")).value).toBe(3);
+  });
   it("answers an already-aborted signal with killed without running anything", async () => {
     const ac = new AbortController();
     ac.abort();
