@@ -4,9 +4,14 @@ import { readFileSync } from "node:fs";
 import type ivm from "isolated-vm";
 import { ivmOptions } from "./ivm-options.ts";
 
-const FRAGMENTS = ["intrinsics", "console", "encoding", "url", "clone", "crypto", "timers", "runner", "lockdown"];
-const BRIDGE = ["write", "armTimer", "cancelTimer", "randomBytes", "urlOp", "entryName"] as const;
-export type BridgeName = (typeof BRIDGE)[number];
+export type PreludeKind = "javascript" | "python";
+
+const SHARED = ["intrinsics", "console", "encoding", "crypto", "timers"];
+/** Fragments of runtimes/isolate/ per kind, and the names of the host doors passed to each. */
+const KINDS: Record<PreludeKind, { fragments: string[]; bridge: string[] }> = {
+  javascript: { fragments: [...SHARED, "url", "clone", "runner", "lockdown"], bridge: ["write", "armTimer", "cancelTimer", "randomBytes", "urlOp", "entryName"] },
+  python: { fragments: [...SHARED, "runner", "python"], bridge: ["write", "armTimer", "cancelTimer", "randomBytes", "asset", "runnerSource"] },
+};
 export const PRELUDE_FILENAME = "isobox:prelude";
 
 /**
@@ -28,28 +33,29 @@ function eagerTopLevelFunctions(source: string): string {
     .join("\n");
 }
 
-function assemble(): string {
+function assemble(kind: PreludeKind): string {
+  const { fragments, bridge } = KINDS[kind];
   const dir = new URL("../../runtimes/isolate/", import.meta.url);
-  const body = FRAGMENTS.map((f) => eagerTopLevelFunctions(readFileSync(new URL(`${f}.js`, dir), "utf8"))).join("\n");
-  return `(function (${BRIDGE.join(", ")}) {\n"use strict";\nconst bridge = { ${BRIDGE.join(", ")} };\n${body}\n})`;
+  const body = fragments.map((f) => eagerTopLevelFunctions(readFileSync(new URL(`${f}.js`, dir), "utf8"))).join("\n");
+  return `(function (${bridge.join(", ")}) {\n"use strict";\nconst bridge = { ${bridge.join(", ")} };\n${body}\n})`;
 }
 
-const source = assemble();
-let cachedData: ivm.ExternalCopy<ArrayBuffer> | undefined;
+const sources = new Map<PreludeKind, string>();
+const cache = new Map<PreludeKind, ivm.ExternalCopy<ArrayBuffer>>();
 
 /**
  * Compile the prelude into `isolate`; the first compile in this thread produces the code cache.
  * Synchronous: it runs no guest code, and a round trip to the isolate's thread costs more than it.
  */
-export function compilePrelude(isolate: ivm.Isolate): ivm.Script {
+export function compilePrelude(isolate: ivm.Isolate, kind: PreludeKind): ivm.Script {
+  let source = sources.get(kind);
+  if (!source) sources.set(kind, (source = assemble(kind)));
+  const cachedData = cache.get(kind);
   if (cachedData) {
     const script = isolate.compileScriptSync(source, ivmOptions({ filename: PRELUDE_FILENAME, cachedData }));
     if (!(script as unknown as { cachedDataRejected?: boolean }).cachedDataRejected) return script;
   }
   const script = isolate.compileScriptSync(source, ivmOptions({ filename: PRELUDE_FILENAME, produceCachedData: true })) as ivm.Script & ivm.CachedDataResult;
-  if (script.cachedData) cachedData = script.cachedData;
+  if (script.cachedData) cache.set(kind, script.cachedData);
   return script;
 }
-
-/** The order in which the host passes its callbacks to the prelude function. */
-export const BRIDGE_ORDER = BRIDGE;

@@ -1,0 +1,254 @@
+// IsolateGuest: one V8 isolate with its context and prelude, owned by exactly one job and disposed
+// after it (never reused). Its only way in is the set of copy-only ivm.Callbacks made here; the host
+// keeps its References (the prelude function, the runner) and never hands one to the guest.
+// JsGuest and PythonGuest add what runs the job; limits, statuses and disposal live here, once.
+import { randomBytes } from "node:crypto";
+import ivm from "isolated-vm";
+import type { GuestError, Json, Status, Usage } from "../api/schemas.ts";
+import type { WireJob } from "../host/protocol.ts";
+import { ivmOptions } from "./ivm-options.ts";
+import { JobLimits } from "./limits.ts";
+import type { Fd, OutputSink } from "./output.ts";
+import { compilePrelude, type PreludeKind } from "./prelude.ts";
+import { errorFromHost, remapError } from "./stack.ts";
+
+export interface GuestOutcome {
+  status: Status;
+  value?: Json;
+  error?: GuestError;
+  usage: Usage;
+}
+
+const MAX_HOST_TIMERS = 10_001;
+
+/**
+ * A host function the guest may call. Anything it throws reaches the guest as a fresh error of the
+ * same standard class carrying only the message (threat: host stack frames and file paths copied
+ * into the guest with the exception).
+ */
+export function door(fn: (...args: unknown[]) => unknown): ivm.Callback {
+  return new ivm.Callback((...args: unknown[]) => {
+    try {
+      return fn(...args);
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      const clean = e instanceof RangeError ? new RangeError(message) : e instanceof TypeError ? new TypeError(message) : new Error(message);
+      clean.stack = `${clean.name}: ${message}`;
+      throw clean;
+    }
+  });
+}
+/** A returned value may always be this large, whatever maxOutputBytes says. */
+export const MIN_VALUE_CAP = 16 * 1024 * 1024;
+
+export abstract class IsolateGuest {
+  protected context!: ivm.Context;
+  protected start!: ivm.Reference;
+  protected poll!: ivm.Reference;
+  protected wait!: ivm.Reference;
+  protected fire!: ivm.Reference;
+  readonly #timers = new Map<number, NodeJS.Timeout>();
+  #sink: OutputSink | null = null;
+  #filename = "main.js";
+  #callsInFlight = 0;
+  #stopped: { status: Status; error: GuestError } | null = null;
+  #signalStop!: () => void;
+  readonly #stop = new Promise<void>((r) => { this.#signalStop = r; });
+
+  readonly isolate: ivm.Isolate;
+  readonly memoryMb: number;
+
+  protected constructor(memoryMb: number) {
+    // Threat: an allocation V8 cannot survive (one huge array) is a fatal OOM, which by default
+    // aborts the whole host process and every job in it. With a handler, isolated-vm parks the
+    // guest's thread instead; the pool's wedged-thread watchdog then replaces the thread and the
+    // host process is recycled once its other jobs are done.
+    const onCatastrophicError = (message: string) => this.terminate("crashed", { name: "GuestCrashed", message });
+    this.isolate = new ivm.Isolate(ivmOptions({ memoryLimit: memoryMb, onCatastrophicError }));
+    this.memoryMb = memoryMb;
+  }
+
+  /** Which prelude this guest runs (runtimes/isolate/, see prelude.ts). */
+  protected abstract readonly kind: PreludeKind;
+  /** The kind's own doors, after the shared ones (write, timers, random bytes). */
+  protected abstract extraBridge(): unknown[];
+
+  /**
+   * Set-up runs only our prelude, never guest code: synchronous calls skip the thread round trips.
+   * Returns the prelude's API object; the caller releases it. On failure the isolate is disposed.
+   */
+  protected init(): ivm.Reference {
+    try {
+      this.context = this.isolate.createContextSync();
+      const prelude = compilePrelude(this.isolate, this.kind);
+      const fn = prelude.runSync(this.context, ivmOptions({ reference: true })) as ivm.Reference;
+      const api = fn.applySync(undefined, this.#bridge(), ivmOptions({ result: { reference: true } })) as ivm.Reference;
+      this.start = api.getSync("start", ivmOptions({ reference: true }));
+      this.poll = api.getSync("poll", ivmOptions({ reference: true }));
+      this.wait = api.getSync("wait", ivmOptions({ reference: true }));
+      this.fire = api.getSync("fire", ivmOptions({ reference: true }));
+      fn.release();
+      prelude.release();
+      return api;
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
+  }
+
+  /** The guest's only doors to the host, in the order the prelude expects (see prelude.ts). */
+  #bridge(): unknown[] {
+    return [
+      door((fd: unknown, text: unknown) => {
+        if ((fd === 1 || fd === 2) && typeof text === "string") this.#sink?.write(fd as Fd, text);
+      }),
+      door((id: unknown, ms: unknown) => this.#armTimer(id, ms)),
+      door((id: unknown) => {
+        if (typeof id !== "number") return;
+        clearTimeout(this.#timers.get(id));
+        this.#timers.delete(id);
+      }),
+      door((n: unknown) => {
+        // Threat: a guest asking for a huge buffer to grow host memory; the Web Crypto cap is 64 KiB.
+        if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > 65536) throw new RangeError("invalid random byte count");
+        return new Uint8Array(randomBytes(n));
+      }),
+      ...this.extraBridge(),
+    ];
+  }
+
+  #armTimer(id: unknown, ms: unknown): void {
+    if (typeof id !== "number" || typeof ms !== "number" || !Number.isInteger(id) || !(ms >= 0)) return;
+    if (this.#stopped || this.isolate.isDisposed) return;
+    // Threat: a timer flood growing host memory; the guest caps its own table, this caps ours.
+    if (!this.#timers.has(id) && this.#timers.size >= MAX_HOST_TIMERS) return;
+    clearTimeout(this.#timers.get(id));
+    this.#timers.set(id, setTimeout(() => {
+      this.#timers.delete(id);
+      if (this.#stopped || this.isolate.isDisposed) return;
+      // Asynchronous on purpose: isolated-vm keeps a timer record per timed call on the isolate,
+      // and thousands of synchronous timed calls (a timer flood) made its teardown recurse until
+      // the host process segfaulted. A timer is waiting anyway; the thread hop costs it ~1 ms.
+      this.#callsInFlight++;
+      this.fire.apply(undefined, [id], ivmOptions({ timeout: this.remaining() })).then(
+        () => { this.#callsInFlight--; },
+        (e: unknown) => { this.#callsInFlight--; this.#fault(e); },
+      );
+    }, Math.min(ms, 2_147_483_647)));
+  }
+
+  #limits: JobLimits | null = null;
+  /** isolated-vm's own timeout for a synchronous slice of guest code: what is left of the job's budget. */
+  protected remaining(): number {
+    return this.#limits?.remainingMs() ?? 1000;
+  }
+
+  /** An error escaping a host→guest call (an unhandled rejection, a timeout): the job fails with it. */
+  #fault(e: unknown): void {
+    if (this.#stopped || this.isolate.isDisposed) return;
+    const failure = this.#failure(e);
+    this.terminate(failure.status, failure.error ?? { name: "Error", message: String(e) });
+  }
+
+  /** Stop the guest now; the first reason wins. Safe to call from any callback or timer. */
+  terminate(status: Status, error: GuestError): void {
+    if (this.#stopped) return;
+    this.#stopped = { status, error };
+    this.#limits?.stop();
+    this.#signalStop();
+    for (const t of this.#timers.values()) clearTimeout(t);
+    this.#timers.clear();
+    if (!this.isolate.isDisposed) this.isolate.dispose();
+  }
+
+  async run(job: WireJob, sink: OutputSink): Promise<GuestOutcome> {
+    this.#sink = sink;
+    this.#filename = job.filename;
+    const limits = new JobLimits(this, this.isolate, job.limits);
+    this.#limits = limits;
+    let outcome: Omit<GuestOutcome, "usage">;
+    try {
+      outcome = await Promise.race([this.execute(job), this.#stop.then(() => this.#stoppedOutcome())]);
+    } catch (e) {
+      outcome = this.#stopped ? this.#stoppedOutcome() : this.#failure(e);
+    }
+    if (this.#stopped) outcome = this.#stoppedOutcome();
+    limits.stop(!this.#stopped && this.#callsInFlight === 0);
+    outcome = this.#classifyMemory(outcome, limits.peakBytes);
+    if (outcome.error) outcome.error = remapError(outcome.error, job.filename, job.sourceMap);
+    const usage: Usage = { wallMs: performance.now() - limits.startedAt, cpuMs: Number(limits.cpuNs) / 1e6 };
+    if (limits.peakBytes > 0) usage.memoryPeakBytes = limits.peakBytes;
+    return { ...outcome, usage };
+  }
+
+  /** Run the job's code in this guest and return the runner's envelope, interpreted. */
+  protected abstract execute(job: WireJob): Promise<Omit<GuestOutcome, "usage">>;
+
+  protected envelope(raw: unknown, maxValue: number): Omit<GuestOutcome, "usage"> {
+    const env = (raw ?? {}) as { kind?: unknown; json?: unknown; error?: unknown; size?: unknown };
+    if (env.kind === "ok") {
+      if (typeof env.json !== "string") return { status: "ok" };
+      if (Buffer.byteLength(env.json) > maxValue) return this.#tooBig(Buffer.byteLength(env.json), maxValue);
+      return { status: "ok", value: JSON.parse(env.json) as Json };
+    }
+    if (env.kind === "too_big") return this.#tooBig(Number(env.size), maxValue);
+    if (env.kind === "error" && env.error && typeof env.error === "object") {
+      const e = env.error as Record<string, unknown>;
+      const error: GuestError = { name: String(e.name ?? "Error"), message: String(e.message ?? "") };
+      if (typeof e.stack === "string") error.stack = e.stack;
+      return { status: "error", error };
+    }
+    return { status: "error", error: { name: "Error", message: "The guest returned a malformed result" } };
+  }
+
+  /**
+   * Threat: ArrayBuffer bombs. Their backing stores are charged to the same memoryLimit but fail as
+   * a catchable RangeError instead of killing the isolate: an uncaught one is the same cap, same status.
+   */
+  #classifyMemory(o: Omit<GuestOutcome, "usage">, peakBytes: number): Omit<GuestOutcome, "usage"> {
+    if (o.status === "error" && o.error?.name === "RangeError" && o.error.message === "Array buffer allocation failed") {
+      return { status: "memory", error: { name: "MemoryError", message: `Job exceeded its memory limit of ${this.memoryMb} MB (array buffer allocation failed)` } };
+    }
+    // Threat: one huge allocation (a 256 MB string) lands in V8's large-object space between two
+    // of isolated-vm's GC-time checks, so a short job can finish above its cap. The cap still holds.
+    if ((o.status === "ok" || o.status === "error") && peakBytes > this.memoryMb * 1024 * 1024) {
+      return { status: "memory", error: { name: "MemoryError", message: `Job exceeded its memory limit of ${this.memoryMb} MB (peak ${Math.round(peakBytes / 1048576)} MB)` } };
+    }
+    return o;
+  }
+
+  #tooBig(size: number, max: number): Omit<GuestOutcome, "usage"> {
+    return { status: "output_limit", error: { name: "OutputLimitError", message: `The returned value is ${size} bytes of JSON, over the ${max} byte limit` } };
+  }
+
+  #stoppedOutcome(): Omit<GuestOutcome, "usage"> {
+    return { status: this.#stopped!.status, error: this.#stopped!.error };
+  }
+
+  /** An exception out of isolated-vm that no limit of ours explains. */
+  #failure(e: unknown): Omit<GuestOutcome, "usage"> {
+    const message = e instanceof Error ? e.message : String(e);
+    if (/memory limit/i.test(message)) {
+      return { status: "memory", error: { name: "MemoryError", message: `Job exceeded its memory limit of ${this.memoryMb} MB` } };
+    }
+    if (/^Script execution timed out/.test(message) && this.#limits) return { status: "timeout", error: this.#limits.exceededError() };
+    if (this.isolate.isDisposed) return { status: "crashed", error: { name: "GuestCrashed", message } };
+    return { status: "error", error: errorFromHost(e, this.#filename) };
+  }
+
+  /** Stop everything that could call into or out of the guest (timers, output); the isolate stays until dispose(). */
+  stop(): void {
+    for (const t of this.#timers.values()) clearTimeout(t);
+    this.#timers.clear();
+    this.#limits?.stop();
+    this.#sink = null;
+    this.#stopped ??= { status: "killed", error: { name: "AbortError", message: "The guest was stopped" } };
+  }
+
+  /** The single disposal path: stop, then the isolate. Idempotent. */
+  dispose(): void {
+    this.stop();
+    if (!this.isolate.isDisposed) this.isolate.dispose();
+  }
+}
+
