@@ -49,19 +49,27 @@ class TextEncoder {
 }
 
 const UTF8_LABELS = ["utf-8", "utf8", "unicode-1-1-utf-8"];
+const UTF16LE_LABELS = ["utf-16le", "utf-16"];
+// Pyodide decodes CPython's one-byte strings with "latin1": every byte is its own code point.
+const LATIN1_LABELS = ["latin1", "iso-8859-1", "l1"];
 class TextDecoder {
-  #fatal; #ignoreBOM; #pending = new $Uint8Array(0); #bomSeen = false;
+  #fatal; #ignoreBOM; #pending = new $Uint8Array(0); #bomSeen = false; #utf16 = false; #latin1 = false;
   constructor(label = "utf-8", options = {}) {
-    if (!UTF8_LABELS.includes($String(label).trim().toLowerCase())) {
-      throw new $RangeError("The \"" + label + "\" encoding is not supported in the sandbox (only utf-8)");
+    const name = $String(label).trim().toLowerCase();
+    this.#utf16 = UTF16LE_LABELS.includes(name);
+    this.#latin1 = LATIN1_LABELS.includes(name);
+    if (!this.#utf16 && !this.#latin1 && !UTF8_LABELS.includes(name)) {
+      throw new $RangeError("The \"" + label + "\" encoding is not supported in the sandbox (utf-8, utf-16le and latin1 only)");
     }
     this.#fatal = !!(options && options.fatal);
     this.#ignoreBOM = !!(options && options.ignoreBOM);
   }
-  get encoding() { return "utf-8"; }
+  get encoding() { return this.#utf16 ? "utf-16le" : this.#latin1 ? "latin1" : "utf-8"; }
   get fatal() { return this.#fatal; }
   get ignoreBOM() { return this.#ignoreBOM; }
   decode(input, options = {}) {
+    if (this.#utf16) return decodeUtf16le(toBytes(input));
+    if (this.#latin1) return decodeLatin1(toBytes(input));
     const stream = !!(options && options.stream);
     let bytes = toBytes(input);
     if (this.#pending.length) { const b = new $Uint8Array(this.#pending.length + bytes.length); b.set(this.#pending); b.set(bytes, this.#pending.length); bytes = b; }
@@ -107,6 +115,25 @@ class TextDecoder {
     if (!stream) { this.#bomSeen = false; if (this.#pending.length) { this.#pending = new $Uint8Array(0); if (this.#fatal) throw new $TypeError("The encoded data was not valid utf-8"); out += "\ufffd"; } }
     return out;
   }
+}
+
+/** UTF-16LE (what Emscripten uses for UTF16ToString); an odd trailing byte is U+FFFD. */
+function decodeUtf16le(bytes) {
+  let out = "";
+  const n = bytes.length >> 1;
+  for (let i = 0; i < n; i += 8192) {
+    const units = [];
+    for (let k = i; k < $Math_min(n, i + 8192); k++) units.push(bytes[2 * k] | (bytes[2 * k + 1] << 8));
+    out += String.fromCharCode(...units);
+  }
+  if (bytes.length & 1) out += "\ufffd";
+  return out;
+}
+
+function decodeLatin1(bytes) {
+  let out = "";
+  for (let i = 0; i < bytes.length; i += 8192) out += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  return out;
 }
 
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

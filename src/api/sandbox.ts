@@ -10,6 +10,7 @@ import {
   SandboxOptionsSchema, type Job, type Language, type Limits, type RunResult, type SandboxOptions,
 } from "./schemas.ts";
 import { transpileTypeScript } from "./typescript.ts";
+import { ensurePythonSnapshot, pythonSnapshotFile } from "../python/snapshot-file.ts";
 import { describeIssue } from "./issues.ts";
 
 export interface Sandbox {
@@ -20,6 +21,7 @@ export interface Sandbox {
 }
 
 const DEFAULT_WARM_PER_THREAD = 2;
+const FILENAMES = { javascript: "main.js", typescript: "main.ts", python: "main.py" } as const;
 
 export async function createSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const parsed = SandboxOptionsSchema.safeParse(options);
@@ -43,8 +45,12 @@ class IsoboxSandbox implements Sandbox {
       threads,
       warmJavascript: opts.warm?.javascript ?? threads * DEFAULT_WARM_PER_THREAD,
       defaultMemoryMb: opts.limits?.memoryMb ?? DEFAULT_MEMORY_MB.javascript,
+      warmPython: opts.warm?.python ?? 0,
+      defaultPythonMemoryMb: opts.limits?.memoryMb ?? DEFAULT_MEMORY_MB.python,
+      pythonSnapshot: pythonSnapshotFile(),
     });
     this.started = this.#host.ready;
+    if ((opts.warm?.python ?? 0) > 0) ensurePythonSnapshot();
   }
 
   get hostPid(): number {
@@ -90,15 +96,13 @@ class IsoboxSandbox implements Sandbox {
     if (inputJson !== undefined && inputJson.length > MAX_INPUT_BYTES) {
       return statusResult("rejected", "InvalidJob", `input: larger than ${MAX_INPUT_BYTES} bytes of JSON`, wall());
     }
-    if (j.language === "python") {
-      return statusResult("rejected", "UnsupportedLanguage", "language: python jobs are not available in this build yet", wall());
-    }
     if (j.backend === "container") {
       return statusResult("rejected", "ContainerDisabled", "backend: the container backend is not enabled for this sandbox", wall());
     }
     if (j.signal?.aborted) return statusResult("killed", "AbortError", "The job was aborted before it started", wall());
+    if (j.language === "python") ensurePythonSnapshot();
 
-    const filename = j.language === "typescript" ? "main.ts" : "main.js";
+    const filename = FILENAMES[j.language];
     let code = j.code;
     let sourceMap: string | undefined;
     if (j.language === "typescript") {

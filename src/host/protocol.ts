@@ -8,7 +8,7 @@ import { LimitsSchema, RunResultSchema, type RunResult } from "../api/schemas.ts
 /** A job as the sandbox host process receives it: validated, defaults applied, TS already stripped. */
 export const WireJobSchema = z.object({
   id: z.string(),
-  language: z.enum(["javascript", "typescript"]),
+  language: z.enum(["javascript", "typescript", "python"]),
   code: z.string(),
   filename: z.string(),
   sourceMap: z.string().optional(),
@@ -22,7 +22,11 @@ export type WireJob = z.infer<typeof WireJobSchema>;
 export const HostInitSchema = z.object({
   threads: z.number().int().min(1),
   warmJavascript: z.number().int().min(0),
+  warmPython: z.number().int().min(0),
+  /** A Pyodide memory snapshot file to restore from, if one exists (see src/python/snapshot.ts). */
+  pythonSnapshot: z.string().optional(),
   defaultMemoryMb: z.number().int().min(8),
+  defaultPythonMemoryMb: z.number().int().min(8),
 });
 export type HostInit = z.infer<typeof HostInitSchema>;
 

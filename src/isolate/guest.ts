@@ -192,6 +192,9 @@ export abstract class IsolateGuest {
       return { status: "ok", value: JSON.parse(env.json) as Json };
     }
     if (env.kind === "too_big") return this.#tooBig(Number(env.size), maxValue);
+    if (env.kind === "memory") {
+      return { status: "memory", error: { name: "MemoryError", message: `Job exceeded its memory limit of ${this.memoryMb} MB` } };
+    }
     if (env.kind === "error" && env.error && typeof env.error === "object") {
       const e = env.error as Record<string, unknown>;
       const error: GuestError = { name: String(e.name ?? "Error"), message: String(e.message ?? "") };

@@ -40,13 +40,22 @@ export class GuestPool {
     // disposing and refilling, and the next job should find an idle thread rather than wait for it.
     // (Measured on 2 cores, sequential trivial jobs: p50 1.8 ms with as many threads as slots.)
     const threads = concurrency * THREADS_PER_SLOT;
-    const workerData: WorkerData = { warmJavascript: Math.ceil(init.warmJavascript / threads), defaultMemoryMb: init.defaultMemoryMb };
+    const workerData: WorkerData = {
+      warmJavascript: Math.ceil(init.warmJavascript / threads),
+      defaultMemoryMb: init.defaultMemoryMb,
+      warmPython: Math.ceil(init.warmPython / threads),
+      defaultPythonMemoryMb: init.defaultPythonMemoryMb,
+      ...(init.pythonSnapshot ? { pythonSnapshot: init.pythonSnapshot } : {}),
+    };
     this.#piscina = new Piscina<Task, void>({
       filename: workerFile().href,
       minThreads: threads,
       maxThreads: threads,
       idleTimeout: Number.MAX_SAFE_INTEGER,
       concurrentTasksPerWorker: 1,
+      // Idle workers keep their event loop running (no Atomics.wait parking): Python guests boot
+      // asynchronously, on host-driven timers, between jobs.
+      atomics: "disabled",
       // The worker's own heap holds only job plumbing (guests live in their isolates' heaps): a
       // worker past this is broken, and is replaced rather than allowed to take the process down.
       resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32 },

@@ -4,19 +4,26 @@ import { workerData } from "node:worker_threads";
 import { buildResult, statusResult } from "../api/result.ts";
 import type { RunResult } from "../api/schemas.ts";
 import type { FromWorker, ToWorker, WireJob } from "../host/protocol.ts";
+import type { IsolateGuest } from "../isolate/guest.ts";
 import { JsGuest } from "../isolate/js-guest.ts";
 import { OutputSink } from "../isolate/output.ts";
 import { WarmJsGuests } from "../isolate/warm.ts";
+import { WarmPythonGuests } from "../python/warm.ts";
 
 export interface WorkerData {
   warmJavascript: number;
   defaultMemoryMb: number;
+  warmPython: number;
+  defaultPythonMemoryMb: number;
+  pythonSnapshot?: string;
 }
 export type Task = { job: WireJob; port: MessagePort } | { warmup: true };
 
 const data = workerData as WorkerData;
 const warm = new WarmJsGuests(data.warmJavascript, data.defaultMemoryMb);
 warm.refill();
+const warmPython = new WarmPythonGuests(data.warmPython, data.defaultPythonMemoryMb, data.pythonSnapshot);
+if (data.warmPython > 0) warmPython.refill();
 
 /** Guests made at the end of one task: enough to catch up after bursts, bounded so a task stays short. */
 const REFILL_PER_TASK = 2;
@@ -29,7 +36,7 @@ const FORWARD_WAIT_MS = 20;
  * (and gives the next job to an idle thread) instead of the next job waiting behind the refill.
  */
 export default async function runTask(task: Task): Promise<void> {
-  if ("warmup" in task) return warm.filled();
+  if ("warmup" in task) return warm.filled(); // Python guests fill in the background (seconds)
   return runJob(task.job, task.port);
 }
 
@@ -37,9 +44,9 @@ async function runJob(job: WireJob, port: MessagePort): Promise<void> {
   const post = (m: FromWorker) => port.postMessage(m);
   post({ t: "started" });
   injectFault(job);
-  let guest: JsGuest;
+  let guest: IsolateGuest;
   try {
-    guest = warm.take(job.limits.memoryMb) ?? JsGuest.create(job.limits.memoryMb);
+    guest = job.language === "python" ? await warmPython.take(job.limits.memoryMb) : warm.take(job.limits.memoryMb) ?? JsGuest.create(job.limits.memoryMb);
   } catch (e) {
     post({ t: "result", result: statusResult("crashed", "GuestCrashed", `Could not start a guest: ${e instanceof Error ? e.message : String(e)}`) });
     warm.jobDone(REFILL_PER_TASK);

@@ -1,0 +1,85 @@
+// Python guests: Pyodide is booted from host-served assets (its loader takes the "shell" path: the
+// read/readbuffer globals below, never fetch), and the job runs through a small Python runner.
+// WebAssembly is wrapped so every memory growth is checked against the job's cap, then hidden.
+const PAGE = 65536;
+
+function installPython(bridge) {
+  let failUncaught;
+  const uncaught = new $Promise((_, reject) => { failUncaught = reject; });
+  uncaught.catch(() => {});
+  const timers = makeTimers(bridge.armTimer, bridge.cancelTimer, (e) => failUncaught(e));
+  const started = $Date_now();
+  defineGlobal("console", makeConsole(bridge.write));
+  defineGlobal("TextEncoder", TextEncoder);
+  defineGlobal("TextDecoder", TextDecoder);
+  defineGlobal("DOMException", DOMException);
+  defineGlobal("crypto", makeCrypto(bridge.randomBytes));
+  defineGlobal("performance", $Object_freeze({ now: () => $Date_now() - started, timeOrigin: started }));
+  for (const name of ["setTimeout", "setInterval", "clearTimeout", "clearInterval", "queueMicrotask"]) defineGlobal(name, timers[name]);
+  // Emscripten's shell mode would otherwise seed its RNG through d8's os.system.
+  defineGlobal("WorkerGlobalScope", function WorkerGlobalScope() {});
+  defineGlobal("read", (path, mode) => (mode === "binary" ? bridge.asset($String(path), true) : bridge.asset($String(path), false)));
+  defineGlobal("readbuffer", (path) => bridge.asset($String(path), true).buffer);
+  defineGlobal("load", (path) => { throw new $Error("load() is not available: " + path); });
+  delete globalThis.SharedArrayBuffer;
+
+  // Threat: WebAssembly memory is outside isolated-vm's memoryLimit. Every grow is checked here;
+  // Python then gets MemoryError (Emscripten treats a failed grow as out of memory).
+  const W = WebAssembly;
+  let memoryCap = Infinity;
+  const grow = W.Memory.prototype.grow;
+  W.Memory.prototype.grow = function (pages) {
+    if (this.buffer.byteLength + $Number(pages) * PAGE > memoryCap) throw new $RangeError("WebAssembly.Memory.grow(): over the job's memory limit");
+    return $Reflect_apply(grow, this, [pages]);
+  };
+  // Async compilation of a large module never completes in isolated-vm (laverdet/isolated-vm#308).
+  W.compile = (bytes) => $Promise_resolve(new W.Module(bytes));
+  W.instantiate = (source, imports) => {
+    if (source instanceof W.Module) return $Promise_resolve(new W.Instance(source, imports));
+    const module = new W.Module(source);
+    return $Promise_resolve({ module, instance: new W.Instance(module, imports) });
+  };
+
+  let pyodide = null;
+  let runner = null;
+  async function boot(loadPyodide, createPyodideModule, lockFileContents, snapshot) {
+    const options = { indexURL: "/pyodide/", lockFileContents, createPyodideModule, stdout: (s) => bridge.write(1, s + "\n"), stderr: (s) => bridge.write(2, s + "\n") };
+    if (snapshot === "make") options._makeSnapshot = true;
+    else if (snapshot) options._loadSnapshot = snapshot;
+    pyodide = await loadPyodide(options);
+    if (snapshot === "make") return pyodide.makeMemorySnapshot();
+    pyodide.runPython(bridge.runnerSource);
+    runner = pyodide.globals.get("__isobox_run");
+    pyodide.globals.delete("__isobox_run");
+    // Threat: a guest reaching js.WebAssembly to allocate memory the cap never sees, or to compile
+    // its own modules. Pyodide holds its own references; the guest's globals lose the name.
+    delete globalThis.WebAssembly;
+    for (const name of ["read", "readbuffer", "load", "WorkerGlobalScope"]) delete globalThis[name];
+    return undefined;
+  }
+
+  let settled;
+  let settle;
+  const done = new $Promise((r) => { settle = r; });
+  function start(code, inputJson, envJson, jobId, maxValueBytes, memoryBytes) {
+    memoryCap = memoryBytes;
+    const finish = (envelope) => { settled = envelope; settle(envelope); };
+    let promise;
+    try {
+      pyodide.setStdout({ batched: (s) => bridge.write(1, s + "\n") });
+      pyodide.setStderr({ batched: (s) => bridge.write(2, s + "\n") });
+      promise = runner(code, inputJson, envJson, jobId, maxValueBytes); // undefined input arrives as None
+    } catch (e) {
+      finish(record({ kind: "error", error: describeError(e) }));
+      return;
+    }
+    const race = new $Promise((resolve, reject) => { $then($Promise_resolve(promise), resolve, reject); $then(uncaught, resolve, reject); });
+    $then(race, (json) => {
+      const r = $JSON_parse(json);
+      finish(record(r));
+    }, (e) => finish(record({ kind: "error", error: describeError(e) })));
+  }
+  return record({ boot, start, poll: () => settled, wait: () => done, fire: timers.fire });
+}
+
+return installPython(bridge);

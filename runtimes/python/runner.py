@@ -1,0 +1,52 @@
+# The isobox Python runner: runs one job's code in this fresh interpreter and answers with one JSON
+# envelope. Defined once at boot, then removed from the guest's globals before any job code runs.
+import json as _json
+import os as _os
+import random as _random
+import sys as _sys
+import traceback as _traceback
+from pyodide.code import eval_code_async as _eval_code_async
+
+_FILENAME = "main.py"
+_MAX_TEXT = 64 * 1024
+
+
+def _describe(exc):
+    """name, message and a traceback holding only the job's own frames (no runner or Pyodide ones)."""
+    frames = [f for f in _traceback.extract_tb(exc.__traceback__) if f.filename == _FILENAME]
+    lines = ["Traceback (most recent call last):\n"] if frames else []
+    lines += _traceback.format_list(frames)
+    lines += _traceback.format_exception_only(type(exc), exc)
+    return {"name": type(exc).__name__, "message": str(exc)[:_MAX_TEXT], "stack": "".join(lines)[:_MAX_TEXT]}
+
+
+async def __isobox_run(code, input_json, env_json, job_id, max_value_bytes):
+    # Only the job's environment is visible (threat: Emscripten's defaults or a host's variables).
+    _os.environ.clear()
+    _os.environ.update(_json.loads(env_json))
+    # Every interpreter is restored from the same memory snapshot: re-seed from the host's CSPRNG
+    # (os.urandom) so two jobs never draw the same random numbers.
+    _random.seed()
+    scope = {"__name__": "__main__", "__builtins__": __builtins__, "input": None if input_json is None else _json.loads(input_json)}
+    try:
+        value = await _eval_code_async(code, scope, filename=_FILENAME)
+    except SystemExit as exc:
+        if exc.code in (None, 0):
+            return _json.dumps({"kind": "ok"})
+        return _json.dumps({"kind": "error", "error": {"name": "SystemExit", "message": f"exit code {exc.code}"}})
+    except MemoryError as exc:
+        return _json.dumps({"kind": "memory", "error": _describe(exc)})
+    except BaseException as exc:  # noqa: BLE001 - every guest failure becomes a status
+        return _json.dumps({"kind": "error", "error": _describe(exc)})
+    finally:
+        _sys.stdout.flush()
+        _sys.stderr.flush()
+    if value is None:
+        return _json.dumps({"kind": "ok"})
+    try:
+        text = _json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
+        return _json.dumps({"kind": "ok"})  # the last expression is not JSON-able: no value
+    if len(text) > max_value_bytes:
+        return _json.dumps({"kind": "too_big", "size": len(text)})
+    return _json.dumps({"kind": "ok", "json": text})

@@ -1,0 +1,37 @@
+// Where the Pyodide memory snapshot is cached: keyed by the Pyodide and isobox versions, in the
+// dependency folder's .cache (readable by the sandbox host process, which may not write anywhere).
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, sep } from "node:path";
+
+const require = createRequire(import.meta.url);
+
+function version(pkgJson: string): string {
+  return (JSON.parse(readFileSync(pkgJson, "utf8")) as { version: string }).version;
+}
+
+export function pythonSnapshotFile(): string {
+  const pyodidePkg = require.resolve("pyodide/package.json");
+  const isoboxPkg = new URL("../../package.json", import.meta.url).pathname;
+  const marker = `${sep}node_modules${sep}`;
+  const root = pyodidePkg.slice(0, pyodidePkg.lastIndexOf(marker) + marker.length - 1) || dirname(pyodidePkg);
+  return join(root, ".cache", "isobox", `pyodide-${version(pyodidePkg)}-isobox-${version(isoboxPkg)}.snapshot`);
+}
+
+let building = false;
+
+/**
+ * Build the snapshot cache in the background if it is missing (once per process). The builder is a
+ * separate short-lived process: the sandbox host process itself may not write files.
+ */
+export function ensurePythonSnapshot(): void {
+  if (building || existsSync(pythonSnapshotFile())) return;
+  building = true;
+  const ext = import.meta.url.endsWith(".ts") ? "ts" : "js";
+  const builder = new URL(`./build-snapshot.${ext}`, import.meta.url).pathname;
+  const child = spawn(process.execPath, ["--no-node-snapshot", builder], { stdio: "ignore", env: {} });
+  child.on("error", () => {});
+  child.on("exit", () => { building = false; });
+  child.unref();
+}
