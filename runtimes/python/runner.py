@@ -11,8 +11,16 @@ _FILENAME = "main.py"
 _MAX_TEXT = 64 * 1024
 
 
+_CONTAINER_HINT = (
+    "it is not available in the isolate (pure-Python only); jobs that need it run on the container "
+    "backend: createSandbox({ container: { enabled: true } })"
+)
+
+
 def _describe(exc):
     """name, message and a traceback holding only the job's own frames (no runner or Pyodide ones)."""
+    if isinstance(exc, ModuleNotFoundError) and exc.name and not str(exc).endswith(_CONTAINER_HINT):
+        exc.args = (f"No module named '{exc.name}': {_CONTAINER_HINT}",)
     frames = [f for f in _traceback.extract_tb(exc.__traceback__) if f.filename == _FILENAME]
     lines = ["Traceback (most recent call last):\n"] if frames else []
     lines += _traceback.format_list(frames)

@@ -8,7 +8,6 @@ const cli = fileURLToPath(new URL("./isobox.js", import.meta.url));
 const files = readdirSync(new URL("examples/", `file://${root}`)).filter((f) => /\.(m?js|m?ts|py)$/.test(f)).sort();
 let failed = 0;
 for (const f of files) {
-  if (f.endsWith(".py")) continue; // Python examples need the Python runtime (not in this build yet)
   process.stdout.write(`\n$ isobox run examples/${f} --backend isolate\n`);
   const r = spawnSync(process.execPath, [cli, "run", `examples/${f}`, "--backend", "isolate"], { cwd: root, stdio: "inherit" });
   process.stdout.write(`(exit ${r.status})\n`);

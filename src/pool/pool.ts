@@ -53,9 +53,6 @@ export class GuestPool {
       maxThreads: threads,
       idleTimeout: Number.MAX_SAFE_INTEGER,
       concurrentTasksPerWorker: 1,
-      // Idle workers keep their event loop running (no Atomics.wait parking): Python guests boot
-      // asynchronously, on host-driven timers, between jobs.
-      atomics: "disabled",
       // The worker's own heap holds only job plumbing (guests live in their isolates' heaps): a
       // worker past this is broken, and is replaced rather than allowed to take the process down.
       resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32 },

@@ -23,7 +23,6 @@ const data = workerData as WorkerData;
 const warm = new WarmJsGuests(data.warmJavascript, data.defaultMemoryMb);
 warm.refill();
 const warmPython = new WarmPythonGuests(data.warmPython, data.defaultPythonMemoryMb, data.pythonSnapshot);
-if (data.warmPython > 0) warmPython.refill();
 
 /** Guests made at the end of one task: enough to catch up after bursts, bounded so a task stays short. */
 const REFILL_PER_TASK = 2;
@@ -36,7 +35,10 @@ const FORWARD_WAIT_MS = 20;
  * (and gives the next job to an idle thread) instead of the next job waiting behind the refill.
  */
 export default async function runTask(task: Task): Promise<void> {
-  if ("warmup" in task) return warm.filled(); // Python guests fill in the background (seconds)
+  if ("warmup" in task) {
+    await warm.filled();
+    return warmPython.fill();
+  }
   return runJob(task.job, task.port);
 }
 
@@ -77,7 +79,8 @@ async function runJob(job: WireJob, port: MessagePort): Promise<void> {
   // result reached the host 1.8 ms late while this thread was refilling).
   await forwarded;
   guest.dispose();
-  warm.jobDone(REFILL_PER_TASK);
+  warm.jobDone(job.language === "python" ? 0 : REFILL_PER_TASK);
+  if (job.language === "python") await warmPython.fill(1);
 }
 
 /**

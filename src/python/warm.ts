@@ -1,5 +1,4 @@
 // Pre-booted Python guests of one worker thread, and the memory snapshot they are restored from.
-// Booting is asynchronous (host-driven timers), so it runs on the thread's event loop between jobs.
 import { existsSync, readFileSync } from "node:fs";
 import { PythonGuest } from "./python-guest.ts";
 
@@ -31,26 +30,28 @@ export class WarmPythonGuests {
   /** A ready guest with this memory cap, or a freshly restored one. */
   async take(memoryMb: number): Promise<PythonGuest> {
     const guest = memoryMb === this.memoryMb ? this.#ready.pop() : undefined;
-    this.refill();
     return guest ?? PythonGuest.create(memoryMb, await this.snapshot());
   }
 
-  refill(): void {
-    if (this.#filling || this.#closed || this.#ready.length >= this.#target) return;
+  /**
+   * Boot up to `max` guests now (all missing ones by default). Called inside a Piscina task — at
+   * start-up and after each Python job — because an idle worker's event loop is parked, and a boot
+   * needs it (Pyodide's loader runs on host-driven timers).
+   */
+  async fill(max = Infinity): Promise<void> {
+    if (this.#filling) return;
     this.#filling = true;
-    void (async () => {
-      try {
-        while (!this.#closed && this.#ready.length < this.#target) {
-          const guest = await PythonGuest.create(this.memoryMb, await this.snapshot());
-          if (this.#closed) guest.dispose();
-          else this.#ready.push(guest);
-        }
-      } catch {
-        // a failed boot leaves the pool short; jobs then restore their own guest
-      } finally {
-        this.#filling = false;
+    try {
+      for (let i = 0; i < max && !this.#closed && this.#ready.length < this.#target; i++) {
+        const guest = await PythonGuest.create(this.memoryMb, await this.snapshot());
+        if (this.#closed) guest.dispose();
+        else this.#ready.push(guest);
       }
-    })();
+    } catch {
+      // a failed boot leaves the pool short; jobs then restore their own guest
+    } finally {
+      this.#filling = false;
+    }
   }
 
   close(): void {
