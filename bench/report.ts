@@ -1,5 +1,6 @@
 // Turns the measurements into one side-by-side table, the target verdicts, and the files in
 // bench/results/ (latest.json, latest.md).
+import type { PythonResult } from "./python.ts";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -20,6 +21,7 @@ export interface Results {
   internals?: InternalsResult;
   secureExec?: PeerResult;
   memory?: MemoryResult;
+  python?: PythonResult;
   failures: Record<string, string>;
   targets?: Target[];
   totalSeconds?: number;
@@ -108,6 +110,14 @@ function rows(r: Results): Row[] {
     out.push({ row: "node:vm runInNewContext('1') (NOT secure)", lat: f.vmRunInNewContext, note: "unsafe floor, same thread" });
     out.push({ row: "node:vm Script + runInContext, fresh context (NOT secure)", lat: f.vmScriptFreshContext, note: "unsafe floor, same thread" });
   }
+  const p = r.python;
+  if (p) {
+    out.push({ row: "isobox trivial Python job, warm (500 ms apart)", lat: p.warm, note: `Pyodide in an isolate, restored from the snapshot; first job after createSandbox ${fmtMs(p.firstJobMs)} ms` });
+    out.push({ row: "isobox trivial Python job, back to back", lat: p.backToBack, tp: p.turnover, note: "pool drained: most jobs restore their own interpreter (fresh-interpreter turnover)" });
+    if (p.nodeRunPython) out.push({ row: "floor: plain loadPyodide in Node, runPython (NOT secure)", lat: p.nodeRunPython, note: `one reused interpreter; cold loadPyodide ${fmtMs(p.nodeLoadPyodideColdMs)} ms` });
+    if (p.nativePython) out.push({ row: "floor: native python3 -c subprocess", lat: p.nativePython, note: "fresh CPython process per job (not a sandbox)" });
+    out.push({ row: "peer: docker run --runtime=runsc python3", note: p.docker });
+  }
   const h = r.hops;
   if (h) {
     out.push({ row: "hop floor: child-process IPC round trip", lat: h.ipcRoundTrip, note: "fork + serialization 'advanced', job-sized message, no work" });
@@ -150,6 +160,14 @@ export function evaluateTargets(r: Results): Target[] {
     measured: best ? `${fmtRate(atCores!.opsPerSec)} jobs/s at c=${atCores!.concurrency}; best ${fmtRate(best.opsPerSec)} at c=${best.concurrency}` : "not measured",
     verdict: best ? (best.opsPerSec >= 1000 ? "PASS" : "MISS") : "N/A",
   });
+
+  const py = r.python;
+  if (py) {
+    t.push({ name: "Python warm p50", goal: "≤ 10 ms", measured: `${fmtMs(py.warm.p50)} ms`, verdict: py.warm.p50 <= 10 ? "PASS" : "MISS" });
+    t.push({ name: "Python first job after createSandbox", goal: "≤ 500 ms", measured: `${fmtMs(py.firstJobMs)} ms`, verdict: py.firstJobMs <= 500 ? "PASS" : "MISS" });
+    t.push({ name: "memory per warm interpreter", goal: "≤ 64 MB", measured: py.memoryPerWarmMb === undefined ? "not measured" : `${py.memoryPerWarmMb.toFixed(1)} MB`, verdict: py.memoryPerWarmMb === undefined ? "N/A" : py.memoryPerWarmMb <= 64 ? "PASS" : "MISS" });
+    t.push({ name: "fresh interpreter (stretch)", goal: "≤ 50 ms", measured: `${fmtRate(py.turnover.opsPerSec)} interpreters/s at c=${py.turnover.concurrency} (${fmtMs(1000 * py.turnover.concurrency / py.turnover.opsPerSec)} ms each)`, verdict: 1000 * py.turnover.concurrency / py.turnover.opsPerSec <= 50 ? "PASS" : "MISS" });
+  }
 
   const m = r.memory;
   t.push({

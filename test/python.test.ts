@@ -95,3 +95,21 @@ describe("Python jobs (Pyodide inside an isolate)", () => {
     expect(existsSync(file)).toBe(true);
   });
 });
+
+describe("offline wheels", () => {
+  it("imports pure-Python wheels on demand, with their dependencies (yaml, tabulate, dateutil+six, jinja2+markupsafe)", async () => {
+    const r = await py([
+      "import yaml, tabulate, jinja2",
+      "from dateutil import parser, relativedelta",
+      "[yaml.safe_load('a: [1, 2]'), tabulate.tabulate([[1]], tablefmt='plain'),",
+      " jinja2.Template('Hi {{ n }}').render(n='x'), str(parser.parse('2024-01-31') + relativedelta.relativedelta(months=1))]",
+    ].join("\n"));
+    expect(r.status).toBe("ok");
+    expect(r.value).toEqual([{ a: [1, 2] }, "1", "Hi x", "2024-02-29 00:00:00"]);
+  });
+  it("names the container backend for a module no wheel provides", async () => {
+    const r = await py("import pandas");
+    expect(r.error?.name).toBe("ModuleNotFoundError");
+    expect(r.error?.message).toMatch(/pandas.*container backend/);
+  });
+});

@@ -48,6 +48,8 @@ function installPython(bridge) {
     else if (snapshot) options._loadSnapshot = snapshot;
     pyodide = await loadPyodide(options);
     if (snapshot === "make") return pyodide.makeMemorySnapshot();
+    // The runner's import hook asks for offline wheels through this module (wheel files of the lock only).
+    pyodide.registerJsModule("_isobox_wheels", { index: bridge.wheelIndex, fetch: (file) => bridge.asset("wheels/" + $String(file), true) });
     pyodide.runPython(bridge.runnerSource);
     runner = pyodide.globals.get("__isobox_run");
     pyodide.globals.delete("__isobox_run");

@@ -8,6 +8,33 @@ import traceback as _traceback
 from pyodide.code import eval_code_async as _eval_code_async
 
 _FILENAME = "main.py"
+
+
+class _OfflineWheels:
+    """Import hook: the first import of a name one of the offline wheels provides unpacks that wheel
+    (and the wheels it depends on) into site-packages, then lets the normal finders load it."""
+
+    def __init__(self):
+        import _isobox_wheels
+        self._host = _isobox_wheels
+        self._index = _json.loads(_isobox_wheels.index)
+        self._installed = set()
+
+    def find_spec(self, fullname, path=None, target=None):
+        files = self._index.get(fullname.partition(".")[0])
+        if not files or all(f in self._installed for f in files):
+            return None
+        import importlib, io, site, zipfile
+        dest = site.getsitepackages()[0]
+        for f in files:
+            if f not in self._installed:
+                zipfile.ZipFile(io.BytesIO(self._host.fetch(f).to_bytes())).extractall(dest)
+                self._installed.add(f)
+        importlib.invalidate_caches()
+        return None
+
+
+_sys.meta_path.insert(0, _OfflineWheels())
 _MAX_TEXT = 64 * 1024
 
 
@@ -20,7 +47,7 @@ _CONTAINER_HINT = (
 def _describe(exc):
     """name, message and a traceback holding only the job's own frames (no runner or Pyodide ones)."""
     if isinstance(exc, ModuleNotFoundError) and exc.name and not str(exc).endswith(_CONTAINER_HINT):
-        exc.args = (f"No module named '{exc.name}': {_CONTAINER_HINT}",)
+        exc.msg = f"No module named '{exc.name}': {_CONTAINER_HINT}"
     frames = [f for f in _traceback.extract_tb(exc.__traceback__) if f.filename == _FILENAME]
     lines = ["Traceback (most recent call last):\n"] if frames else []
     lines += _traceback.format_list(frames)

@@ -10,7 +10,7 @@ const SHARED = ["intrinsics", "console", "encoding", "crypto", "timers"];
 /** Fragments of runtimes/isolate/ per kind, and the names of the host doors passed to each. */
 const KINDS: Record<PreludeKind, { fragments: string[]; bridge: string[] }> = {
   javascript: { fragments: [...SHARED, "url", "clone", "runner", "lockdown"], bridge: ["write", "armTimer", "cancelTimer", "randomBytes", "urlOp", "entryName"] },
-  python: { fragments: [...SHARED, "runner", "python"], bridge: ["write", "armTimer", "cancelTimer", "randomBytes", "asset", "runnerSource"] },
+  python: { fragments: [...SHARED, "runner", "python"], bridge: ["write", "armTimer", "cancelTimer", "randomBytes", "asset", "runnerSource", "wheelIndex"] },
 };
 export const PRELUDE_FILENAME = "isobox:prelude";
 

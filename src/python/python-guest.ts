@@ -6,7 +6,7 @@ import ivm from "isolated-vm";
 import type { WireJob } from "../host/protocol.ts";
 import { door, IsolateGuest, MIN_VALUE_CAP, type GuestOutcome } from "../isolate/guest.ts";
 import { ivmOptions } from "../isolate/ivm-options.ts";
-import { assetBytes, assetText, PYODIDE_DIR } from "./assets.ts";
+import { assetBytes, assetText, PYODIDE_DIR, WHEEL_INDEX_JSON } from "./assets.ts";
 
 const RUNNER_SOURCE = readFileSync(new URL("../../runtimes/python/runner.py", import.meta.url), "utf8");
 const BOOT_TIMEOUT_MS = 60_000;
@@ -52,6 +52,7 @@ export class PythonGuest extends IsolateGuest {
         return binary ? new ivm.ExternalCopy(bytes).copyInto({ release: true }) : Buffer.from(bytes).toString("utf8");
       }),
       RUNNER_SOURCE,
+      WHEEL_INDEX_JSON,
     ];
   }
 

@@ -1,0 +1,89 @@
+// Python rows: isobox Python jobs (Pyodide inside an isolate, restored from a memory snapshot)
+// against the floors — plain loadPyodide in this Node process (NOT a sandbox) and a native
+// `python3 -c` subprocess — and, where a Docker daemon with runsc exists, a hardened container.
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import type { RunResult } from "../src/index.ts";
+import { open, shut } from "./isobox.ts";
+import { sequential, sleep, throughput, type Latency, type Throughput } from "./stats.ts";
+
+const JOB = { language: "python", code: "1 + 1" } as const;
+const ok = (r: RunResult) => r.status === "ok" && r.value === 2;
+
+export interface PythonResult {
+  createSandboxMs: number;
+  firstJobMs: number;
+  /** Jobs 500 ms apart: each finds a warm interpreter (the pool refills in between). */
+  warm: Latency;
+  /** Back to back: later jobs restore their interpreter inline once the pool is drained. */
+  backToBack: Latency;
+  turnover: Throughput;
+  memoryPerWarmMb?: number;
+  nodeLoadPyodideColdMs?: number;
+  nodeRunPython?: Latency;
+  nativePython?: Latency;
+  docker: string;
+}
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+async function settledRss(pid: number): Promise<number> {
+  let last = rssMb(pid);
+  for (let i = 0; i < 20; i++) {
+    await sleep(250);
+    const now = rssMb(pid);
+    if (Math.abs(now - last) < 2) return now;
+    last = now;
+  }
+  return last;
+}
+
+export async function benchPython(cores: number, log: (s: string) => void): Promise<PythonResult> {
+  let t = performance.now();
+  const sb = await open({ concurrency: cores, warm: { javascript: 0, python: 2 * cores } });
+  const createSandboxMs = performance.now() - t;
+  t = performance.now();
+  if (!ok(await sb.run(JOB))) throw new Error("first Python job failed");
+  const firstJobMs = performance.now() - t;
+  log(`  createSandbox ${createSandboxMs.toFixed(0)} ms, first job ${firstJobMs.toFixed(0)} ms`);
+  const warm = await sequential(async () => ok(await sb.run(JOB)), { warmup: 3, n: 40, gapMs: 500, maxMs: 30_000 });
+  log(`  warm (500 ms apart) p50 ${warm.p50.toFixed(1)} ms`);
+  const backToBack = await sequential(async () => ok(await sb.run(JOB)), { warmup: 0, n: 60, maxMs: 30_000 });
+  const turnover = await throughput(async () => ok(await sb.run(JOB)), { concurrency: cores, maxJobs: 400, maxMs: 8000 });
+  log(`  back to back p50 ${backToBack.p50.toFixed(1)} ms; turnover ${turnover.opsPerSec.toFixed(1)} fresh interpreters/s`);
+  await shut(sb);
+
+  // Memory per warm interpreter: host RSS with 8 warm interpreters against none.
+  let memoryPerWarmMb: number | undefined;
+  {
+    const none = await open({ concurrency: 1, warm: { javascript: 0, python: 0 } });
+    const base = await settledRss(none.hostPid);
+    await shut(none);
+    const eight = await open({ concurrency: 1, warm: { javascript: 0, python: 8 } });
+    const full = await settledRss(eight.hostPid);
+    await shut(eight);
+    memoryPerWarmMb = (full - base) / 8;
+    log(`  memory per warm interpreter ${memoryPerWarmMb.toFixed(1)} MB`);
+  }
+
+  // Floor (unsafe): Pyodide straight in this Node process.
+  let nodeLoadPyodideColdMs: number | undefined;
+  let nodeRunPython: Latency | undefined;
+  try {
+    const { loadPyodide } = (await import("pyodide")) as { loadPyodide: () => Promise<{ runPython(code: string): unknown }> };
+    t = performance.now();
+    const pyodide = await loadPyodide();
+    nodeLoadPyodideColdMs = performance.now() - t;
+    nodeRunPython = await sequential(async () => pyodide.runPython("1 + 1") === 2, { warmup: 20, n: 500 });
+  } catch (e) {
+    log(`  plain loadPyodide failed: ${(e as Error).message}`);
+  }
+  const py = spawnSync("python3", ["-c", "1 + 1"]);
+  const nativePython = py.status === 0 ? await sequential(async () => spawnSync("python3", ["-c", "1 + 1"]).status === 0, { warmup: 3, n: 30 }) : undefined;
+  const info = spawnSync("docker", ["info", "--format", "{{json .Runtimes}}"], { encoding: "utf8" });
+  const docker = info.status === 0 && info.stdout.includes("runsc") ? "daemon with runsc present (not measured in this build)" : "skipped: no Docker daemon with runsc";
+  return { createSandboxMs, firstJobMs, warm, backToBack, turnover, memoryPerWarmMb, nodeLoadPyodideColdMs, nodeRunPython, nativePython, docker };
+}
