@@ -18,8 +18,13 @@ function installPython(bridge) {
   for (const name of ["setTimeout", "setInterval", "clearTimeout", "clearInterval", "queueMicrotask"]) defineGlobal(name, timers[name]);
   // Emscripten's shell mode would otherwise seed its RNG through d8's os.system.
   defineGlobal("WorkerGlobalScope", function WorkerGlobalScope() {});
+  // With the interpreter's WebAssembly module compiled once per thread and shared (boot's `wasm`),
+  // its 10 MB of bytes are not copied in: the loader gets a marker that instantiate() recognises.
+  let precompiled = null;
+  const WASM_MARKER = new ArrayBuffer(8);
+  const isInterpreterWasm = (path) => $String(path).endsWith("/pyodide.asm.wasm");
   defineGlobal("read", (path, mode) => (mode === "binary" ? bridge.asset($String(path), true) : bridge.asset($String(path), false)));
-  defineGlobal("readbuffer", (path) => bridge.asset($String(path), true).buffer);
+  defineGlobal("readbuffer", (path) => (precompiled && isInterpreterWasm(path) ? WASM_MARKER : bridge.asset($String(path), true).buffer));
   defineGlobal("load", (path) => { throw new $Error("load() is not available: " + path); });
   delete globalThis.SharedArrayBuffer;
 
@@ -35,6 +40,9 @@ function installPython(bridge) {
   // Async compilation of a large module never completes in isolated-vm (laverdet/isolated-vm#308).
   W.compile = (bytes) => $Promise_resolve(new W.Module(bytes));
   W.instantiate = (source, imports) => {
+    if (source === WASM_MARKER || (ArrayBuffer.isView(source) && source.buffer === WASM_MARKER)) {
+      return $Promise_resolve({ module: precompiled, instance: new W.Instance(precompiled, imports) });
+    }
     if (source instanceof W.Module) return $Promise_resolve(new W.Instance(source, imports));
     const module = new W.Module(source);
     return $Promise_resolve({ module, instance: new W.Instance(module, imports) });
@@ -42,12 +50,17 @@ function installPython(bridge) {
 
   let pyodide = null;
   let runner = null;
-  async function boot(loadPyodide, createPyodideModule, lockFileContents, snapshot) {
+  async function boot(loadPyodide, createPyodideModule, lockFileContents, snapshot, wasm) {
+    if (wasm instanceof W.Module) precompiled = wasm;
     const options = { indexURL: "/pyodide/", lockFileContents, createPyodideModule, stdout: (s) => bridge.write(1, s + "\n"), stderr: (s) => bridge.write(2, s + "\n") };
     if (snapshot === "make") options._makeSnapshot = true;
     else if (snapshot) options._loadSnapshot = snapshot;
     pyodide = await loadPyodide(options);
     if (snapshot === "make") return pyodide.makeMemorySnapshot();
+    // The 30 MB snapshot has been copied into the interpreter's memory: do not keep it alive too.
+    options._loadSnapshot = undefined;
+    snapshot = undefined;
+    try { if (pyodide._api && pyodide._api.config) pyodide._api.config._loadSnapshot = undefined; } catch { /* internal shape changed */ }
     // The runner's import hook asks for offline wheels through this module (wheel files of the lock only).
     pyodide.registerJsModule("_isobox_wheels", { index: bridge.wheelIndex, fetch: (file) => bridge.asset("wheels/" + $String(file), true) });
     pyodide.runPython(bridge.runnerSource);

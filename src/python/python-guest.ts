@@ -24,6 +24,17 @@ function compileAsset(isolate: ivm.Isolate, context: ivm.Context, name: string):
   return module;
 }
 
+/**
+ * The interpreter's WebAssembly module, compiled once per thread. isolated-vm transfers a compiled
+ * module between isolates without recompiling (V8's CompiledWasmModule): every guest shares its
+ * machine code, instead of compiling 10 MB of WebAssembly on every restore.
+ */
+let compiledWasm: ivm.ExternalCopy<WebAssembly.Module> | undefined;
+function interpreterWasm(): ivm.ExternalCopy<WebAssembly.Module> {
+  compiledWasm ??= new ivm.ExternalCopy(new WebAssembly.Module(assetBytes("pyodide.asm.wasm") as Uint8Array<ArrayBuffer>));
+  return compiledWasm;
+}
+
 export class PythonGuest extends IsolateGuest {
   protected readonly kind = "python";
 
@@ -69,7 +80,7 @@ export class PythonGuest extends IsolateGuest {
       const snapshotArg = snapshot instanceof Uint8Array ? new ivm.ExternalCopy(snapshot).copyInto({ release: true }) : snapshot;
       const result = await boot.apply(
         undefined,
-        [loadPyodide.derefInto(), createPyodideModule.derefInto(), assetText("pyodide-lock.json"), snapshotArg],
+        [loadPyodide.derefInto(), createPyodideModule.derefInto(), assetText("pyodide-lock.json"), snapshotArg, interpreterWasm().copyInto()],
         ivmOptions({ result: { promise: true, copy: true }, timeout: BOOT_TIMEOUT_MS }),
       );
       for (const r of [createPyodideModule, loadPyodide, boot]) r.release();
