@@ -50,6 +50,7 @@ function installPython(bridge) {
 
   let pyodide = null;
   let runner = null;
+  let runnerSync = null;
   async function boot(loadPyodide, createPyodideModule, lockFileContents, snapshot, wasm) {
     if (wasm instanceof W.Module) precompiled = wasm;
     const options = { indexURL: "/pyodide/", lockFileContents, createPyodideModule, stdout: (s) => bridge.write(1, s + "\n"), stderr: (s) => bridge.write(2, s + "\n") };
@@ -65,7 +66,9 @@ function installPython(bridge) {
     pyodide.registerJsModule("_isobox_wheels", { index: bridge.wheelIndex, fetch: (file) => bridge.asset("wheels/" + $String(file), true) });
     pyodide.runPython(bridge.runnerSource);
     runner = pyodide.globals.get("__isobox_run");
+    runnerSync = pyodide.globals.get("__isobox_run_sync");
     pyodide.globals.delete("__isobox_run");
+    pyodide.globals.delete("__isobox_run_sync");
     // Threat: a guest reaching js.WebAssembly to allocate memory the cap never sees, or to compile
     // its own modules. Pyodide holds its own references; the guest's globals lose the name.
     delete globalThis.WebAssembly;
@@ -83,7 +86,9 @@ function installPython(bridge) {
     try {
       pyodide.setStdout({ batched: (s) => bridge.write(1, s + "\n") });
       pyodide.setStderr({ batched: (s) => bridge.write(2, s + "\n") });
-      promise = runner(code, inputJson, envJson, jobId, maxValueBytes); // undefined input arrives as None
+      const now = runnerSync(code, inputJson, envJson, jobId, maxValueBytes); // undefined input arrives as None
+      if (typeof now === "string") { finish(record($JSON_parse(now))); return; }
+      promise = runner(code, inputJson, envJson, jobId, maxValueBytes);
     } catch (e) {
       finish(record({ kind: "error", error: describeError(e) }));
       return;

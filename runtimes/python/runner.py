@@ -5,7 +5,7 @@ import os as _os
 import random as _random
 import sys as _sys
 import traceback as _traceback
-from pyodide.code import eval_code_async as _eval_code_async
+from pyodide.code import eval_code as _eval_code, eval_code_async as _eval_code_async
 
 _FILENAME = "main.py"
 
@@ -55,27 +55,27 @@ def _describe(exc):
     return {"name": type(exc).__name__, "message": str(exc)[:_MAX_TEXT], "stack": "".join(lines)[:_MAX_TEXT]}
 
 
-async def __isobox_run(code, input_json, env_json, job_id, max_value_bytes):
+def _scope(input_json, env_json):
     # Only the job's environment is visible (threat: Emscripten's defaults or a host's variables).
     _os.environ.clear()
     _os.environ.update(_json.loads(env_json))
     # Every interpreter is restored from the same memory snapshot: re-seed from the host's CSPRNG
     # (os.urandom) so two jobs never draw the same random numbers.
     _random.seed()
-    scope = {"__name__": "__main__", "__builtins__": __builtins__, "input": None if input_json is None else _json.loads(input_json)}
-    try:
-        value = await _eval_code_async(code, scope, filename=_FILENAME)
-    except SystemExit as exc:
+    return {"__name__": "__main__", "__builtins__": __builtins__, "input": None if input_json is None else _json.loads(input_json)}
+
+
+def _failure(exc):
+    if isinstance(exc, SystemExit):
         if exc.code in (None, 0):
             return _json.dumps({"kind": "ok"})
         return _json.dumps({"kind": "error", "error": {"name": "SystemExit", "message": f"exit code {exc.code}"}})
-    except MemoryError as exc:
+    if isinstance(exc, MemoryError):
         return _json.dumps({"kind": "memory", "error": _describe(exc)})
-    except BaseException as exc:  # noqa: BLE001 - every guest failure becomes a status
-        return _json.dumps({"kind": "error", "error": _describe(exc)})
-    finally:
-        _sys.stdout.flush()
-        _sys.stderr.flush()
+    return _json.dumps({"kind": "error", "error": _describe(exc)})
+
+
+def _success(value, max_value_bytes):
     if value is None:
         return _json.dumps({"kind": "ok"})
     try:
@@ -85,3 +85,41 @@ async def __isobox_run(code, input_json, env_json, job_id, max_value_bytes):
     if len(text) > max_value_bytes:
         return _json.dumps({"kind": "too_big", "size": len(text)})
     return _json.dumps({"kind": "ok", "json": text})
+
+
+def _needs_event_loop(code):
+    """True for code with top-level await: it must run as a coroutine on the event loop."""
+    import ast, inspect
+    try:
+        compiled = compile(code, _FILENAME, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+    except SyntaxError:
+        return False  # reported by the synchronous path, with the job's own line
+    return bool(compiled.co_flags & inspect.CO_COROUTINE)
+
+
+def __isobox_run_sync(code, input_json, env_json, job_id, max_value_bytes):
+    """The job run to completion now, or None when it needs the event loop (top-level await):
+    most jobs skip the loop's host-timer round trips."""
+    if _needs_event_loop(code):
+        return None
+    scope = _scope(input_json, env_json)
+    try:
+        value = _eval_code(code, scope, filename=_FILENAME)
+    except BaseException as exc:  # noqa: BLE001 - every guest failure becomes a status
+        return _failure(exc)
+    finally:
+        _sys.stdout.flush()
+        _sys.stderr.flush()
+    return _success(value, max_value_bytes)
+
+
+async def __isobox_run(code, input_json, env_json, job_id, max_value_bytes):
+    scope = _scope(input_json, env_json)
+    try:
+        value = await _eval_code_async(code, scope, filename=_FILENAME)
+    except BaseException as exc:  # noqa: BLE001 - every guest failure becomes a status
+        return _failure(exc)
+    finally:
+        _sys.stdout.flush()
+        _sys.stderr.flush()
+    return _success(value, max_value_bytes)
