@@ -60,6 +60,16 @@ describe("Python jobs (Pyodide inside an isolate)", () => {
     expect(r.status).toBe("timeout");
     expect(r.usage.wallMs).toBeLessThan(3000);
   });
+  it("stops Python first with KeyboardInterrupt at the deadline, so finally blocks run, and reports timeout", async () => {
+    const r = await py("try:\n    while True: pass\nfinally:\n    print('cleaned up')", { limits: { timeoutMs: 400 } });
+    expect(r.status).toBe("timeout");
+    expect(r.stdout).toBe("cleaned up\n");
+  });
+  it("stops a guest that swallows KeyboardInterrupt with the hard stop", async () => {
+    const r = await py("while True:\n    try:\n        while True: pass\n    except KeyboardInterrupt:\n        pass", { limits: { timeoutMs: 400 } });
+    expect(r.status).toBe("timeout");
+    expect(r.usage.wallMs).toBeLessThan(2500);
+  });
   it("stops time.sleep past the deadline", async () => {
     const r = await py("import time; time.sleep(100)", { limits: { timeoutMs: 500 } });
     expect(r.status).toBe("timeout");

@@ -51,7 +51,7 @@ function installPython(bridge) {
   let pyodide = null;
   let runner = null;
   let runnerSync = null;
-  async function boot(loadPyodide, createPyodideModule, lockFileContents, snapshot, wasm) {
+  async function boot(loadPyodide, createPyodideModule, lockFileContents, snapshot, wasm, interrupt) {
     if (wasm instanceof W.Module) precompiled = wasm;
     const options = { indexURL: "/pyodide/", lockFileContents, createPyodideModule, stdout: (s) => bridge.write(1, s + "\n"), stderr: (s) => bridge.write(2, s + "\n") };
     if (snapshot === "make") options._makeSnapshot = true;
@@ -65,6 +65,8 @@ function installPython(bridge) {
     // The runner's import hook asks for offline wheels through this module (wheel files of the lock only).
     pyodide.registerJsModule("_isobox_wheels", { index: bridge.wheelIndex, fetch: (file) => bridge.asset("wheels/" + $String(file), true) });
     pyodide.runPython(bridge.runnerSource);
+    // Soft stop: the host sets slot 0 to 2 (SIGINT) at the deadline; Python raises KeyboardInterrupt.
+    if (interrupt) pyodide.setInterruptBuffer(new Int32Array(interrupt, 0, 1));
     runner = pyodide.globals.get("__isobox_run");
     runnerSync = pyodide.globals.get("__isobox_run_sync");
     pyodide.globals.delete("__isobox_run");

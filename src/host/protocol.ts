@@ -48,4 +48,5 @@ export type FromHost = z.infer<typeof FromHostSchema>;
 
 /** sandbox host main thread ⇄ pool worker, over the job's MessagePort */
 export type ToWorker = { t: "abort" };
-export type FromWorker = { t: "started" } | { t: "out"; fd: 1 | 2; lines: string[] } | { t: "result"; result: RunResult };
+/** `interrupt`: a Python guest's interrupt buffer, which the host thread sets at the deadline. */
+export type FromWorker = { t: "started"; interrupt?: SharedArrayBuffer } | { t: "out"; fd: 1 | 2; lines: string[] } | { t: "result"; result: RunResult };

@@ -140,8 +140,11 @@ export abstract class IsolateGuest {
   #limits: JobLimits | null = null;
   /** isolated-vm's own timeout for a synchronous slice of guest code: what is left of the job's budget. */
   protected remaining(): number {
-    return this.#limits?.remainingMs() ?? 1000;
+    return (this.#limits?.remainingMs() ?? 1000) + this.hardStopGraceMs;
   }
+
+  /** How long past the budget isolated-vm's hard stop waits, for a guest with a softer stop first. */
+  protected readonly hardStopGraceMs: number = 0;
 
   /** An error escaping a host→guest call (an unhandled rejection, a timeout): the job fails with it. */
   #fault(e: unknown): void {

@@ -87,6 +87,7 @@ export class GuestPool {
     let wedged = false;
     let wedgeTimer: NodeJS.Timeout | undefined;
     let abortGrace: NodeJS.Timeout | undefined;
+    let softTimer: NodeJS.Timeout | undefined;
     return new Promise<RunResult>((resolve) => {
       let settled = false;
       const finish = (result: RunResult) => {
@@ -94,6 +95,7 @@ export class GuestPool {
         settled = true;
         clearTimeout(wedgeTimer);
         clearTimeout(abortGrace);
+        clearTimeout(softTimer);
         signal.removeEventListener("abort", onAbort);
         resolve(result);
         // Closed after the result has been sent on (the caller's continuations run first): the
@@ -105,6 +107,12 @@ export class GuestPool {
         else if (m.t === "result") finish(m.result);
         else if (m.t === "started") {
           started = true;
+          // Soft stop for Python: the guest's thread is busy running it, so this thread sets the
+          // interrupt buffer at the deadline (KeyboardInterrupt); isolated-vm stops it hard later.
+          if (m.interrupt) {
+            const view = new Int32Array(m.interrupt);
+            softTimer = setTimeout(() => { Atomics.store(view, 1, 1); Atomics.store(view, 0, 2); }, job.limits.timeoutMs);
+          }
           // Threat: a worker thread stuck in host code past the deadline; kill the thread itself.
           wedgeTimer = setTimeout(() => { wedged = true; cancel.abort(); this.#onWedged(); }, job.limits.timeoutMs + WEDGED_GRACE_MS);
         }

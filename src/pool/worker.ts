@@ -8,6 +8,7 @@ import type { IsolateGuest } from "../isolate/guest.ts";
 import { JsGuest } from "../isolate/js-guest.ts";
 import { OutputSink } from "../isolate/output.ts";
 import { WarmJsGuests } from "../isolate/warm.ts";
+import { PythonGuest } from "../python/python-guest.ts";
 import { WarmPythonGuests } from "../python/warm.ts";
 
 export interface WorkerData {
@@ -44,12 +45,13 @@ export default async function runTask(task: Task): Promise<void> {
 
 async function runJob(job: WireJob, port: MessagePort): Promise<void> {
   const post = (m: FromWorker) => port.postMessage(m);
-  post({ t: "started" });
-  injectFault(job);
   let guest: IsolateGuest;
   try {
     guest = job.language === "python" ? await warmPython.take(job.limits.memoryMb) : warm.take(job.limits.memoryMb) ?? JsGuest.create(job.limits.memoryMb);
+    post(guest instanceof PythonGuest ? { t: "started", interrupt: guest.interrupt } : { t: "started" });
+    injectFault(job);
   } catch (e) {
+    post({ t: "started" });
     post({ t: "result", result: statusResult("crashed", "GuestCrashed", `Could not start a guest: ${e instanceof Error ? e.message : String(e)}`) });
     warm.jobDone(REFILL_PER_TASK);
     return;

@@ -35,8 +35,17 @@ function interpreterWasm(): ivm.ExternalCopy<WebAssembly.Module> {
   return compiledWasm;
 }
 
+/** Slots of a guest's interrupt buffer: [0] is Pyodide's (2 = SIGINT), [1] marks "the host sent it". */
+export const INTERRUPT_SIGNAL = 0;
+export const INTERRUPT_SENT = 1;
+/** After the soft stop (KeyboardInterrupt) at the deadline, the hard stop (isolate) this much later. */
+export const SOFT_STOP_GRACE_MS = 300;
+
 export class PythonGuest extends IsolateGuest {
   protected readonly kind = "python";
+  protected override readonly hardStopGraceMs = SOFT_STOP_GRACE_MS;
+  /** Shared with the isolate (Pyodide's interrupt buffer) and, per job, with the host thread. */
+  readonly interrupt = new SharedArrayBuffer(8);
 
   /** Boot a guest; with `snapshot: "make"` the result is a snapshot's bytes instead of a guest. */
   static async create(memoryMb: number, snapshot?: Uint8Array): Promise<PythonGuest> {
@@ -80,7 +89,7 @@ export class PythonGuest extends IsolateGuest {
       const snapshotArg = snapshot instanceof Uint8Array ? new ivm.ExternalCopy(snapshot).copyInto({ release: true }) : snapshot;
       const result = await boot.apply(
         undefined,
-        [loadPyodide.derefInto(), createPyodideModule.derefInto(), assetText("pyodide-lock.json"), snapshotArg, interpreterWasm().copyInto()],
+        [loadPyodide.derefInto(), createPyodideModule.derefInto(), assetText("pyodide-lock.json"), snapshotArg, interpreterWasm().copyInto(), new ivm.ExternalCopy(this.interrupt).copyInto({ release: true })],
         ivmOptions({ result: { promise: true, copy: true }, timeout: BOOT_TIMEOUT_MS }),
       );
       for (const r of [createPyodideModule, loadPyodide, boot]) r.release();
@@ -102,6 +111,11 @@ export class PythonGuest extends IsolateGuest {
     );
     let envelope: unknown = this.poll.applySync(undefined, [], ivmOptions({ result: { copy: true } }));
     if (envelope === undefined) envelope = await this.wait.apply(undefined, [], ivmOptions({ result: { promise: true, copy: true } }));
-    return this.envelope(envelope, maxValue);
+    const outcome = this.envelope(envelope, maxValue);
+    // The host's soft stop surfaces as KeyboardInterrupt: that is the deadline, not a guest error.
+    if (outcome.error?.name === "KeyboardInterrupt" && Atomics.load(new Int32Array(this.interrupt), INTERRUPT_SENT) === 1) {
+      return { status: "timeout", error: { name: "TimeoutError", message: `Job exceeded its wall-clock limit of ${job.limits.timeoutMs} ms` } };
+    }
+    return outcome;
   }
 }
