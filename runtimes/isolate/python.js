@@ -34,8 +34,9 @@ function installPython(bridge) {
   let memoryCap = Infinity;
   const grow = W.Memory.prototype.grow;
   W.Memory.prototype.grow = function (pages) {
-    if (this.buffer.byteLength + $Number(pages) * PAGE > memoryCap) throw new $RangeError("WebAssembly.Memory.grow(): over the job's memory limit");
-    return $Reflect_apply(grow, this, [pages]);
+    const n = $Number(pages); // coerced once: a valueOf that answers differently twice gets nowhere
+    if (this.buffer.byteLength + n * PAGE > memoryCap) throw new $RangeError("WebAssembly.Memory.grow(): over the job's memory limit");
+    return $Reflect_apply(grow, this, [n]);
   };
   // Async compilation of a large module never completes in isolated-vm (laverdet/isolated-vm#308).
   W.compile = (bytes) => $Promise_resolve(new W.Module(bytes));
@@ -74,10 +75,28 @@ function installPython(bridge) {
     // Threat: a guest reaching js.WebAssembly to allocate memory the cap never sees, or to compile
     // its own modules. Pyodide holds its own references; the guest's globals lose the name.
     delete globalThis.WebAssembly;
+    // ...and every constructor still reachable through an object's prototype (memory.constructor,
+    // Object.getPrototypeOf(instance).constructor): a module's own memory would be made at
+    // instantiation, where no grow() check runs. Pyodide needs none of them after boot.
+    for (const name of ["Module", "Instance", "Memory", "Table", "Global", "Tag"]) {
+      const ctor = W[name];
+      if (typeof ctor !== "function") continue;
+      const refuse = function () { throw new $TypeError("WebAssembly." + name + " is not available in the sandbox"); };
+      $Object_defineProperty(ctor.prototype, "constructor", { value: refuse, writable: false, configurable: false, enumerable: false });
+    }
     for (const name of ["read", "readbuffer", "load", "WorkerGlobalScope"]) delete globalThis[name];
     return undefined;
   }
 
+  // An exception that escaped the runner itself (it ran out of memory while reporting, say).
+  const pythonFailure = (e) => {
+    let type = "";
+    try { type = $String(e && e.type); } catch { /* unreadable */ }
+    if (type === "MemoryError") return record({ kind: "memory" });
+    const error = describeError(e);
+    if (type && type !== "undefined") error.name = $slice(type, 0, 256); // KeyboardInterrupt at the deadline, say
+    return record({ kind: "error", error });
+  };
   let settled;
   let settle;
   const done = new $Promise((r) => { settle = r; });
@@ -92,14 +111,14 @@ function installPython(bridge) {
       if (typeof now === "string") { finish(record($JSON_parse(now))); return; }
       promise = runner(code, inputJson, envJson, jobId, maxValueBytes);
     } catch (e) {
-      finish(record({ kind: "error", error: describeError(e) }));
+      finish(pythonFailure(e));
       return;
     }
     const race = new $Promise((resolve, reject) => { $then($Promise_resolve(promise), resolve, reject); $then(uncaught, resolve, reject); });
     $then(race, (json) => {
       const r = $JSON_parse(json);
       finish(record(r));
-    }, (e) => finish(record({ kind: "error", error: describeError(e) })));
+    }, (e) => finish(pythonFailure(e)));
   }
   return record({ boot, start, poll: () => settled, wait: () => done, fire: timers.fire });
 }

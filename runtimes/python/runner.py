@@ -44,15 +44,42 @@ _CONTAINER_HINT = (
 )
 
 
+# Answered without allocating: when memory ran out, formatting a traceback could fail again.
+_MEMORY_ENVELOPE = _json.dumps({"kind": "memory"})
+
+
+def _safe_str(exc):
+    """str() of a guest exception, whose __str__ may raise (threat: a report that crashes the runner)."""
+    try:
+        return str(exc)[:_MAX_TEXT]
+    except Exception:  # noqa: BLE001 - not BaseException: the deadline's KeyboardInterrupt must pass
+        return f"<unprintable {type(exc).__name__} object>"
+
+
 def _describe(exc):
     """name, message and a traceback holding only the job's own frames (no runner or Pyodide ones)."""
-    if isinstance(exc, ModuleNotFoundError) and exc.name and not str(exc).endswith(_CONTAINER_HINT):
+    if isinstance(exc, ModuleNotFoundError) and exc.name and not _safe_str(exc).endswith(_CONTAINER_HINT):
         exc.msg = f"No module named '{exc.name}': {_CONTAINER_HINT}"
-    frames = [f for f in _traceback.extract_tb(exc.__traceback__) if f.filename == _FILENAME]
-    lines = ["Traceback (most recent call last):\n"] if frames else []
-    lines += _traceback.format_list(frames)
-    lines += _traceback.format_exception_only(type(exc), exc)
-    return {"name": type(exc).__name__, "message": str(exc)[:_MAX_TEXT], "stack": "".join(lines)[:_MAX_TEXT]}
+    name = type(exc).__name__
+    message = _safe_str(exc)
+    try:
+        frames = [f for f in _traceback.extract_tb(exc.__traceback__) if f.filename == _FILENAME]
+        lines = ["Traceback (most recent call last):\n"] if frames else []
+        lines += _traceback.format_list(frames)
+        lines.append(f"{name}: {message}\n" if message else f"{name}\n")
+        stack = "".join(lines)[:_MAX_TEXT]
+    except Exception:  # noqa: BLE001 - a broken traceback still leaves name and message
+        stack = f"{name}: {message}"
+    return {"name": name, "message": message, "stack": stack}
+
+
+def _flush():
+    # The job may have replaced or closed sys.stdout; flush the interpreter's own streams.
+    for stream in (_sys.__stdout__, _sys.__stderr__):
+        try:
+            stream.flush()
+        except BaseException:  # noqa: BLE001
+            pass
 
 
 def _scope(input_json, env_json):
@@ -65,18 +92,37 @@ def _scope(input_json, env_json):
     return {"__name__": "__main__", "__builtins__": __builtins__, "input": None if input_json is None else _json.loads(input_json)}
 
 
-def _failure(exc):
+def _failure(exc, scope):
+    if isinstance(exc, MemoryError):
+        scope.clear()  # let the job's objects go before anything else is allocated
+        return _MEMORY_ENVELOPE
     if isinstance(exc, SystemExit):
         if exc.code in (None, 0):
             return _json.dumps({"kind": "ok"})
         return _json.dumps({"kind": "error", "error": {"name": "SystemExit", "message": f"exit code {exc.code}"}})
-    if isinstance(exc, MemoryError):
-        return _json.dumps({"kind": "memory", "error": _describe(exc)})
-    return _json.dumps({"kind": "error", "error": _describe(exc)})
+    try:
+        return _json.dumps({"kind": "error", "error": _describe(exc)})
+    except MemoryError:
+        scope.clear()
+        return _MEMORY_ENVELOPE
+
+
+def _too_deep(value, limit=500):
+    """True for containers nested deeper than `limit` (checked without recursion: the C encoder
+    would overflow the WebAssembly stack before raising RecursionError)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (list, tuple, dict)):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children if isinstance(child, (list, tuple, dict)))
+    return False
 
 
 def _success(value, max_value_bytes):
-    if value is None:
+    if value is None or _too_deep(value):
         return _json.dumps({"kind": "ok"})
     try:
         text = _json.dumps(value, allow_nan=False)
@@ -106,10 +152,9 @@ def __isobox_run_sync(code, input_json, env_json, job_id, max_value_bytes):
     try:
         value = _eval_code(code, scope, filename=_FILENAME)
     except BaseException as exc:  # noqa: BLE001 - every guest failure becomes a status
-        return _failure(exc)
+        return _failure(exc, scope)
     finally:
-        _sys.stdout.flush()
-        _sys.stderr.flush()
+        _flush()
     return _success(value, max_value_bytes)
 
 
@@ -118,8 +163,7 @@ async def __isobox_run(code, input_json, env_json, job_id, max_value_bytes):
     try:
         value = await _eval_code_async(code, scope, filename=_FILENAME)
     except BaseException as exc:  # noqa: BLE001 - every guest failure becomes a status
-        return _failure(exc)
+        return _failure(exc, scope)
     finally:
-        _sys.stdout.flush()
-        _sys.stderr.flush()
+        _flush()
     return _success(value, max_value_bytes)
