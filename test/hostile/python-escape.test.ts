@@ -348,8 +348,6 @@ describe("state shared between jobs", () => {
     const [ha, hb] = [(a.r.value as number[])[0], (b.r.value as number[])[0]];
     if (ha !== hb) expect(ha).not.toBe(hb);
   });
-  it.todo("identical hash('abc') across two jobs must differ — known gap: PYTHONHASHSEED frozen by snapshot");
-
   it("redefining the runner (__isobox_run*, _describe, _json in __main__) changes only this job's own result", async () => {
     const { r } = await pyAttack(sandbox, {
       code: "import sys\nm = sys.modules['__main__']\nasync def evil(*a, **k):\n    return '{\"kind\": \"ok\", \"json\": \"42\"}'\nfor n in list(vars(m)):\n    if n.startswith('__isobox') or n.startswith('_describe'):\n        setattr(m, n, evil)\n__isobox_run = evil\nraise ValueError('own job')",
