@@ -1,6 +1,7 @@
 // GuestPool: the Piscina pool of worker threads inside the sandbox host process. It adds what
 // Piscina cannot know: per-job streaming over a MessagePort, graceful abort of a running job, and a
 // hard stop for a wedged worker thread (Piscina terminates and replaces it).
+import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { MessageChannel } from "node:worker_threads";
 import { Piscina } from "piscina";
@@ -16,6 +17,18 @@ export const WEDGED_GRACE_MS = 1_000;
 export const ABORT_GRACE_MS = 250;
 const RESULT_GRACE_MS = 1_000;
 const THREADS_PER_SLOT = 2;
+
+/**
+ * The Pyodide snapshot read once for every worker thread (one 30 MB buffer instead of one per
+ * thread). Workers only read from it: each guest gets its own copy.
+ */
+function sharedSnapshot(file: string): SharedArrayBuffer | undefined {
+  if (!existsSync(file)) return undefined;
+  const bytes = readFileSync(file);
+  const shared = new SharedArrayBuffer(bytes.byteLength);
+  new Uint8Array(shared).set(bytes);
+  return shared;
+}
 
 function workerFile(): URL {
   const ext = import.meta.url.endsWith(".ts") ? "ts" : "js";
@@ -45,7 +58,7 @@ export class GuestPool {
       defaultMemoryMb: init.defaultMemoryMb,
       warmPython: Math.ceil(init.warmPython / threads),
       defaultPythonMemoryMb: init.defaultPythonMemoryMb,
-      ...(init.pythonSnapshot ? { pythonSnapshot: init.pythonSnapshot } : {}),
+      ...(init.pythonSnapshot ? { pythonSnapshot: init.pythonSnapshot, pythonSnapshotBytes: sharedSnapshot(init.pythonSnapshot) } : {}),
     };
     this.#piscina = new Piscina<Task, void>({
       filename: workerFile().href,

@@ -17,13 +17,14 @@ export interface WorkerData {
   warmPython: number;
   defaultPythonMemoryMb: number;
   pythonSnapshot?: string;
+  pythonSnapshotBytes?: SharedArrayBuffer;
 }
 export type Task = { job: WireJob; port: MessagePort } | { warmup: true };
 
 const data = workerData as WorkerData;
 const warm = new WarmJsGuests(data.warmJavascript, data.defaultMemoryMb);
 warm.refill();
-const warmPython = new WarmPythonGuests(data.warmPython, data.defaultPythonMemoryMb, data.pythonSnapshot);
+const warmPython = new WarmPythonGuests(data.warmPython, data.defaultPythonMemoryMb, data.pythonSnapshot, data.pythonSnapshotBytes);
 
 /** Guests made at the end of one task: enough to catch up after bursts, bounded so a task stays short. */
 const REFILL_PER_TASK = 2;

@@ -86,7 +86,8 @@ export class PythonGuest extends IsolateGuest {
       const createPyodideModule = asm.namespace.getSync("default", ivmOptions({ reference: true })) as ivm.Reference;
       const loadPyodide = loader.namespace.getSync("loadPyodide", ivmOptions({ reference: true })) as ivm.Reference;
       const boot = api.getSync("boot", ivmOptions({ reference: true })) as ivm.Reference;
-      const snapshotArg = snapshot instanceof Uint8Array ? new ivm.ExternalCopy(snapshot).copyInto({ release: true }) : snapshot;
+      // A copy, never the shared buffer itself: a guest must not be able to write another's snapshot.
+      const snapshotArg = snapshot instanceof Uint8Array ? new ivm.ExternalCopy(snapshot.slice().buffer, { transferOut: true }).copyInto({ release: true }) : snapshot;
       const result = await boot.apply(
         undefined,
         [loadPyodide.derefInto(), createPyodideModule.derefInto(), assetText("pyodide-lock.json"), snapshotArg, interpreterWasm().copyInto(), new ivm.ExternalCopy(this.interrupt).copyInto({ release: true })],

@@ -11,13 +11,17 @@ export class WarmPythonGuests {
   #filling = false;
   #closed = false;
 
-  constructor(target: number, memoryMb: number, snapshotFile?: string) {
+  constructor(target: number, memoryMb: number, snapshotFile?: string, shared?: SharedArrayBuffer) {
     this.#target = target;
     this.memoryMb = memoryMb;
     this.#snapshotFile = snapshotFile;
+    if (shared) this.#snapshot = Promise.resolve(new Uint8Array(shared));
   }
 
-  /** The snapshot: read from the on-disk cache when present, else taken once in this thread (~2 s). */
+  /**
+   * The snapshot: the host's shared copy, else the on-disk cache, else taken once in this thread
+   * (~2 s). Guests never see these bytes: PythonGuest.create copies them into the isolate.
+   */
   snapshot(): Promise<Uint8Array> {
     this.#snapshot ??= (async () => {
       if (this.#snapshotFile && existsSync(this.#snapshotFile)) return new Uint8Array(readFileSync(this.#snapshotFile));
