@@ -33,8 +33,7 @@ export type HostInit = z.infer<typeof HostInitSchema>;
 /** embedding process → sandbox host process */
 export type ToHost =
   | { t: "run"; job: WireJob }
-  | { t: "abort"; id: string }
-  | { t: "stats"; id: string };
+  | { t: "abort"; id: string };
 
 /** sandbox host process → embedding process; validated on receipt (the host process runs guests). */
 export const FromHostSchema = z.discriminatedUnion("t", [
@@ -42,7 +41,6 @@ export const FromHostSchema = z.discriminatedUnion("t", [
   z.object({ t: z.literal("recycle") }),
   z.object({ t: z.literal("out"), id: z.string(), fd: z.union([z.literal(1), z.literal(2)]), lines: z.array(z.string()) }),
   z.object({ t: z.literal("result"), id: z.string(), result: RunResultSchema }),
-  z.object({ t: z.literal("stats"), id: z.string(), stats: z.record(z.string(), z.number()) }),
 ]);
 export type FromHost = z.infer<typeof FromHostSchema>;
 

@@ -63,25 +63,28 @@ async function runJob(job: WireJob, port: MessagePort): Promise<void> {
   port.on("message", (m: ToWorker) => {
     if (m?.t === "abort") guest.terminate("killed", { name: "AbortError", message: "The job was aborted" });
   });
-  let result: RunResult;
   try {
-    const outcome = await guest.run(job, sink);
-    sink.finish();
-    result = buildResult({ ...outcome, stdout: sink.text[1], stderr: sink.text[2], backend: "isolate" });
+    let result: RunResult;
+    try {
+      const outcome = await guest.run(job, sink);
+      sink.finish();
+      result = buildResult({ ...outcome, stdout: sink.text[1], stderr: sink.text[2], backend: "isolate" });
+    } finally {
+      guest.stop(); // nothing of the guest runs after this point
+    }
+    // Last message on the port, after every streamed line: the job's answer.
+    const forwarded = new Promise<void>((resolve) => {
+      port.once("close", () => resolve());
+      setTimeout(resolve, FORWARD_WAIT_MS).unref();
+    });
+    post({ t: "result", result });
+    // Dispose and refill only once the host has passed the result on (it closes the port then):
+    // creating and disposing isolates here slows the host's main thread (measured: a paced job's
+    // result reached the host 1.8 ms late while this thread was refilling).
+    await forwarded;
   } finally {
-    guest.stop(); // nothing of the guest runs after this point
+    guest.dispose(); // the guest's one disposal path, whatever happened above
   }
-  // Last message on the port, after every streamed line: the job's answer.
-  const forwarded = new Promise<void>((resolve) => {
-    port.once("close", () => resolve());
-    setTimeout(resolve, FORWARD_WAIT_MS).unref();
-  });
-  post({ t: "result", result });
-  // Dispose and refill only once the host has passed the result on (it closes the port then):
-  // creating and disposing isolates here slows the host's main thread (measured: a paced job's
-  // result reached the host 1.8 ms late while this thread was refilling).
-  await forwarded;
-  guest.dispose();
   warm.jobDone(job.language === "python" ? 0 : REFILL_PER_TASK);
   if (job.language === "python") await warmPython.fill(1);
 }
@@ -94,9 +97,4 @@ async function runJob(job: WireJob, port: MessagePort): Promise<void> {
 function injectFault(job: WireJob): void {
   if (process.env.ISOBOX_FAULT_INJECTION !== "1" || !job.code.startsWith("//isobox:wedge-worker")) return;
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60_000);
-}
-
-/** For the host's stats request and tests: how many guests this worker holds ready. */
-export function warmCount(): number {
-  return warm.size;
 }
