@@ -106,6 +106,12 @@ describe("JavaScript guest conventions", () => {
     expect(r.error?.message).toContain('"node:fs"');
     expect((await js("import _ from 'lodash';")).error?.message).toContain('"lodash"');
   });
+  it("gives a clear ImportError for dynamic import()", async () => {
+    const r = await js("export default async () => (await import('node:fs')).readFileSync");
+    expect(r.status).toBe("error");
+    expect(r.error?.name).toBe("ImportError");
+    expect(r.error?.stack).toMatch(/^ImportError: Dynamic import\(\)/);
+  });
   it("fills usage with wall time, CPU time and peak memory", async () => {
     const r = await js("let s = 0; for (let i = 0; i < 1e6; i++) s += i; export default s;");
     expect(r.usage.wallMs).toBeGreaterThan(0);

@@ -45,6 +45,13 @@ export class JsGuest extends IsolateGuest {
     entry.evaluateSync(ivmOptions({ timeout: this.remaining() }));
     let envelope: unknown = this.poll.applySync(undefined, [], ivmOptions({ result: { copy: true } }));
     if (envelope === undefined) envelope = await this.wait.apply(undefined, [], ivmOptions({ result: { promise: true, copy: true } }));
-    return this.envelope(envelope, maxValue);
+    const outcome = this.envelope(envelope, maxValue);
+    // V8 rejects import() with a bare "Not supported" when the embedder has no dynamic loader.
+    if (outcome.error?.name === "Error" && outcome.error.message === "Not supported" && job.code.includes("import(")) {
+      const message = "Dynamic import() is not available in the isobox sandbox (and no module loader exists: Node.js modules never load)";
+      const stack = outcome.error.stack?.replace(/^Error: Not supported/, `ImportError: ${message}`);
+      outcome.error = { name: "ImportError", message, ...(stack ? { stack } : {}) };
+    }
+    return outcome;
   }
 }
