@@ -56,17 +56,23 @@ export async function benchPython(cores: number, log: (s: string) => void): Prom
   log(`  back to back p50 ${backToBack.p50.toFixed(1)} ms; turnover ${turnover.opsPerSec.toFixed(1)} fresh interpreters/s`);
   await shut(sb);
 
-  // Memory per warm interpreter: host RSS with 8 warm interpreters against none.
+  // Memory per warm interpreter: the marginal cost, host RSS with 10 warm interpreters against 2
+  // (both after a Python job, so each thread already holds its compiled interpreter module).
   let memoryPerWarmMb: number | undefined;
+  const rssWith = async (n: number) => {
+    const sb2 = await open({ concurrency: 1, warm: { javascript: 0, python: n } });
+    try {
+      await sb2.run(JOB);
+      return await settledRss(sb2.hostPid);
+    } finally {
+      await shut(sb2);
+    }
+  };
   {
-    const none = await open({ concurrency: 1, warm: { javascript: 0, python: 0 } });
-    const base = await settledRss(none.hostPid);
-    await shut(none);
-    const eight = await open({ concurrency: 1, warm: { javascript: 0, python: 8 } });
-    const full = await settledRss(eight.hostPid);
-    await shut(eight);
+    const base = await rssWith(2);
+    const full = await rssWith(10);
     memoryPerWarmMb = (full - base) / 8;
-    log(`  memory per warm interpreter ${memoryPerWarmMb.toFixed(1)} MB`);
+    log(`  memory per warm interpreter ${memoryPerWarmMb.toFixed(1)} MB (marginal, 10 vs 2 warm)`);
   }
 
   // Floor (unsafe): Pyodide straight in this Node process.
