@@ -34,7 +34,6 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
 class IsoboxSandbox implements Sandbox {
   readonly #opts: ReturnType<typeof SandboxOptionsSchema.parse>;
   readonly #host: SandboxHost;
-  readonly #pending = new Set<string>();
   #closed = false;
   readonly started: Promise<void>;
 
@@ -128,7 +127,6 @@ class IsoboxSandbox implements Sandbox {
   async #dispatch(wire: WireJob, signal?: AbortSignal, onStdout?: (l: string) => void, onStderr?: (l: string) => void): Promise<RunResult> {
     const onAbort = () => this.#host.abort(wire.id);
     signal?.addEventListener("abort", onAbort, { once: true });
-    this.#pending.add(wire.id);
     try {
       return await this.#host.run(wire, (fd, lines) => {
         const cb = fd === 1 ? onStdout : onStderr;
@@ -136,7 +134,6 @@ class IsoboxSandbox implements Sandbox {
         if (cb) for (const line of lines) try { cb(line); } catch { /* caller's bug, not the guest's */ }
       });
     } finally {
-      this.#pending.delete(wire.id);
       signal?.removeEventListener("abort", onAbort);
     }
   }
