@@ -46,5 +46,12 @@ export type FromHost = z.infer<typeof FromHostSchema>;
 
 /** sandbox host main thread ⇄ pool worker, over the job's MessagePort */
 export type ToWorker = { t: "abort" };
-/** `interrupt`: a Python guest's interrupt buffer, which the host thread sets at the deadline. */
+/**
+ * A Python guest's interrupt buffer (Int32 slots), shared by the guest's worker and the host thread
+ * that sets it at the deadline: [SIGNAL] is Pyodide's (2 = SIGINT), [SENT] marks "the host sent it".
+ */
+export const INTERRUPT_SIGNAL = 0;
+export const INTERRUPT_SENT = 1;
+export const SIGINT = 2;
+/** `interrupt`: see INTERRUPT_SIGNAL/INTERRUPT_SENT. */
 export type FromWorker = { t: "started"; interrupt?: SharedArrayBuffer } | { t: "out"; fd: 1 | 2; lines: string[] } | { t: "result"; result: RunResult };

@@ -5,7 +5,6 @@ import { JsGuest } from "./js-guest.ts";
 export class WarmJsGuests {
   readonly #ready: JsGuest[] = [];
   #filling = false;
-  #closed = false;
 
   readonly #target: number;
   readonly memoryMb: number;
@@ -34,7 +33,7 @@ export class WarmJsGuests {
   jobDone(max: number): void {
     this.#busy = false;
     try {
-      for (let i = 0; i < max && !this.#closed && this.#ready.length < this.#target; i++) this.#ready.push(JsGuest.create(this.memoryMb));
+      for (let i = 0; i < max && this.#ready.length < this.#target; i++) this.#ready.push(JsGuest.create(this.memoryMb));
     } catch {
       // isolate creation failed (host memory pressure): jobs fall back to cold guests
     }
@@ -42,7 +41,7 @@ export class WarmJsGuests {
 
   /** Background fill at start-up, one guest per event-loop turn, paused while a job runs. */
   refill(): void {
-    if (this.#filling || this.#closed || this.#busy || this.#ready.length >= this.#target) return;
+    if (this.#filling || this.#busy || this.#ready.length >= this.#target) return;
     this.#filling = true;
     setImmediate(() => this.#fill());
   }
@@ -50,7 +49,7 @@ export class WarmJsGuests {
   /** One guest per event-loop turn, so a job arriving meanwhile waits for at most one creation. */
   #fill(): void {
     try {
-      if (this.#closed || this.#busy || this.#ready.length >= this.#target) { this.#filling = false; return; }
+      if (this.#busy || this.#ready.length >= this.#target) { this.#filling = false; return; }
       this.#ready.push(JsGuest.create(this.memoryMb));
       setImmediate(() => this.#fill());
     } catch {
@@ -63,11 +62,6 @@ export class WarmJsGuests {
   async filled(timeoutMs = 10_000): Promise<void> {
     const until = Date.now() + timeoutMs;
     this.refill();
-    while (this.#ready.length < this.#target && Date.now() < until && !this.#closed) await new Promise((r) => setTimeout(r, 5));
-  }
-
-  close(): void {
-    this.#closed = true;
-    for (const g of this.#ready.splice(0)) g.dispose();
+    while (this.#ready.length < this.#target && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
   }
 }

@@ -7,7 +7,7 @@ import { MessageChannel } from "node:worker_threads";
 import { Piscina } from "piscina";
 import { statusResult } from "../api/result.ts";
 import type { RunResult } from "../api/schemas.ts";
-import type { FromWorker, HostInit, WireJob } from "../host/protocol.ts";
+import { INTERRUPT_SENT, INTERRUPT_SIGNAL, SIGINT, type FromWorker, type HostInit, type WireJob } from "../host/protocol.ts";
 import { JobSlots } from "./slots.ts";
 import type { Task, WorkerData } from "./worker.ts";
 
@@ -124,7 +124,10 @@ export class GuestPool {
           // interrupt buffer at the deadline (KeyboardInterrupt); isolated-vm stops it hard later.
           if (m.interrupt) {
             const view = new Int32Array(m.interrupt);
-            softTimer = setTimeout(() => { Atomics.store(view, 1, 1); Atomics.store(view, 0, 2); }, job.limits.timeoutMs);
+            softTimer = setTimeout(() => {
+              Atomics.store(view, INTERRUPT_SENT, 1);
+              Atomics.store(view, INTERRUPT_SIGNAL, SIGINT);
+            }, job.limits.timeoutMs);
           }
           // Threat: a worker thread stuck in host code past the deadline; kill the thread itself.
           wedgeTimer = setTimeout(() => { wedged = true; cancel.abort(); this.#onWedged(); }, job.limits.timeoutMs + WEDGED_GRACE_MS);

@@ -7,7 +7,6 @@ import { dirname, join } from "node:path";
 
 const require = createRequire(import.meta.url);
 export const PYODIDE_DIR = dirname(require.resolve("pyodide/package.json"));
-export const PYODIDE_VERSION = (JSON.parse(readFileSync(join(PYODIDE_DIR, "package.json"), "utf8")) as { version: string }).version;
 
 const SERVED = new Set(["pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"]);
 const cache = new Map<string, Uint8Array>();

@@ -3,7 +3,7 @@
 // snapshot when one is given (~0.3 s) or cold (~2 s); each job gets its own interpreter.
 import { readFileSync } from "node:fs";
 import ivm from "isolated-vm";
-import type { WireJob } from "../host/protocol.ts";
+import { INTERRUPT_SENT, type WireJob } from "../host/protocol.ts";
 import { door, IsolateGuest, MIN_VALUE_CAP, type GuestOutcome } from "../isolate/guest.ts";
 import { ivmOptions } from "../isolate/ivm-options.ts";
 import { assetBytes, assetText, PYODIDE_DIR, WHEEL_INDEX_JSON } from "./assets.ts";
@@ -35,9 +35,6 @@ function interpreterWasm(): ivm.ExternalCopy<WebAssembly.Module> {
   return compiledWasm;
 }
 
-/** Slots of a guest's interrupt buffer: [0] is Pyodide's (2 = SIGINT), [1] marks "the host sent it". */
-export const INTERRUPT_SIGNAL = 0;
-export const INTERRUPT_SENT = 1;
 /** After the soft stop (KeyboardInterrupt) at the deadline, the hard stop (isolate) this much later. */
 export const SOFT_STOP_GRACE_MS = 300;
 

@@ -9,7 +9,6 @@ export class WarmPythonGuests {
   readonly #snapshotFile: string | undefined;
   #snapshot: Promise<Uint8Array> | null = null;
   #filling = false;
-  #closed = false;
 
   constructor(target: number, memoryMb: number, snapshotFile?: string, shared?: SharedArrayBuffer) {
     this.#target = target;
@@ -46,20 +45,13 @@ export class WarmPythonGuests {
     if (this.#filling) return;
     this.#filling = true;
     try {
-      for (let i = 0; i < max && !this.#closed && this.#ready.length < this.#target; i++) {
-        const guest = await PythonGuest.create(this.memoryMb, await this.snapshot());
-        if (this.#closed) guest.dispose();
-        else this.#ready.push(guest);
+      for (let i = 0; i < max && this.#ready.length < this.#target; i++) {
+        this.#ready.push(await PythonGuest.create(this.memoryMb, await this.snapshot()));
       }
     } catch {
       // a failed boot leaves the pool short; jobs then restore their own guest
     } finally {
       this.#filling = false;
     }
-  }
-
-  close(): void {
-    this.#closed = true;
-    for (const g of this.#ready.splice(0)) g.dispose();
   }
 }
