@@ -41,27 +41,44 @@ function encodeValue(value, maxBytes) {
   return record({ kind: "ok", json });
 }
 
-function makeRunner(entryName, timers, uncaught) {
-  let entryResolve;
-  const entryDone = new $Promise((r) => { entryResolve = r; });
-  defineGlobal(entryName, (ns) => {
-    entryResolve(ns);
-    try { delete globalThis[entryName]; } catch { /* a guest froze its global object: harmless */ }
-  });
+/** Entries (files and folders) a job's virtual filesystem may hold. */
+const MAX_FS_ENTRIES = 10000;
+
+function makeRunner(entryName, timers, uncaught, calls) {
   const race = (p) => new $Promise((resolve, reject) => {
     $then($Promise_resolve(p), resolve, reject);
     $then(uncaught, resolve, reject);
   });
+  // The filesystem lives as long as the guest: one job, or every run of a session.
+  let vfs = null;
 
   // The host starts `start` synchronously, then reads `poll()`; only if the job is still waiting
-  // (timers, awaited work) does it pay for an asynchronous `wait()`.
+  // (timers, awaited work) does it pay for an asynchronous `wait()`. A session's guest is started
+  // once per run: each run gets its own entry hook and envelope.
   let settled;
-  let settle;
-  const done = new $Promise((r) => { settle = r; });
-  function start(inputJson, jobId, envJson, maxValueBytes) {
-    $then(run(inputJson, jobId, envJson, maxValueBytes), (envelope) => { settled = envelope; settle(envelope); });
+  let done;
+  function start(inputJson, jobId, envJson, maxValueBytes, setup) {
+    settled = undefined;
+    let settle;
+    done = new $Promise((r) => { settle = r; });
+    let entryResolve;
+    const entryDone = new $Promise((r) => { entryResolve = r; });
+    if (!vfs) vfs = makeVfs(setup.maxFsBytes, MAX_FS_ENTRIES);
+    else vfs.beginRun(setup.maxFsBytes);
+    vfs.load(setup.files);
+    // The modules `isobox:host` and `isobox:fs` read the namespaces off the entry hook (the one
+    // per-guest, random-named global) while they are evaluated, before the job's own module body.
+    const hook = (ns) => {
+      entryResolve(ns);
+      try { delete globalThis[entryName]; } catch { /* a guest froze its global object: harmless */ }
+    };
+    hook.host = makeHostNamespace(setup.capabilities, calls.call);
+    hook.fs = vfs.api;
+    defineGlobal(entryName, hook);
+    if (setup.capabilities.fetch) defineGlobal("fetch", makeFetch(calls.call));
+    $then(run(entryDone, inputJson, jobId, envJson, maxValueBytes), (envelope) => { settled = envelope; settle(envelope); });
   }
-  async function run(inputJson, jobId, envJson, maxValueBytes) {
+  async function run(entryDone, inputJson, jobId, envJson, maxValueBytes) {
     try {
       const ns = await race(entryDone);
       const input = inputJson === undefined ? undefined : $JSON_parse(inputJson);
@@ -75,5 +92,5 @@ function makeRunner(entryName, timers, uncaught) {
       return record({ kind: "error", error: describeError(e) });
     }
   }
-  return { start, poll: () => settled, wait: () => done };
+  return { start, poll: () => settled, wait: () => done, harvest: () => (vfs ? vfs.harvest() : []) };
 }

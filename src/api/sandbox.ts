@@ -6,12 +6,14 @@ import { SandboxHost } from "../host/supervisor.ts";
 import type { WireJob } from "../host/protocol.ts";
 import { buildResult, statusResult } from "./result.ts";
 import {
-  DEFAULT_MAX_FS_BYTES, DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_MS, JobSchema, MAX_INPUT_BYTES,
+  DEFAULT_BINDING_TIMEOUT_MS, DEFAULT_MAX_BINDING_CALLS, DEFAULT_MAX_FS_BYTES, DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_MS, JobSchema, MAX_INPUT_BYTES,
   SandboxOptionsSchema, type Job, type Language, type Limits, type RunResult, type SandboxOptions,
 } from "./schemas.ts";
 import { transpileTypeScript } from "./typescript.ts";
 import { ensurePythonSnapshot, pythonSnapshotFile } from "../python/snapshot-file.ts";
 import { describeIssue } from "./issues.ts";
+import { jobFiles } from "../vfs/job-files.ts";
+import { CallDispatcher, type HostCapabilities } from "../bindings/dispatcher.ts";
 
 export interface Sandbox {
   run(job: Job): Promise<RunResult>;
@@ -65,6 +67,8 @@ class IsoboxSandbox implements Sandbox {
       memoryMb: merged.memoryMb ?? DEFAULT_MEMORY_MB[language],
       maxOutputBytes: merged.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
       maxFsBytes: merged.maxFsBytes ?? DEFAULT_MAX_FS_BYTES,
+      maxBindingCalls: merged.maxBindingCalls ?? DEFAULT_MAX_BINDING_CALLS,
+      bindingTimeoutMs: merged.bindingTimeoutMs ?? DEFAULT_BINDING_TIMEOUT_MS,
     };
   }
 
@@ -101,6 +105,11 @@ class IsoboxSandbox implements Sandbox {
     if (j.signal?.aborted) return statusResult("killed", "AbortError", "The job was aborted before it started", wall());
     if (j.language === "python") ensurePythonSnapshot();
 
+    const limits = this.#limitsFor(j.language, j.limits);
+    const files = jobFiles(j.files, limits.maxFsBytes);
+    if ("error" in files) return statusResult("rejected", "InvalidJob", files.error, wall());
+    const bindings = { ...this.#opts.bindings, ...j.bindings };
+
     const filename = FILENAMES[j.language];
     let code = j.code;
     let sourceMap: string | undefined;
@@ -116,15 +125,32 @@ class IsoboxSandbox implements Sandbox {
       code,
       filename,
       env: { ...j.env },
-      limits: this.#limitsFor(j.language, j.limits),
+      limits,
       stream: { stdout: !!j.onStdout, stderr: !!j.onStderr },
+      files: files.files,
+      capabilities: { bindings: Object.keys(bindings), mcp: {}, fetch: false },
+      ...(j.session !== undefined ? { session: j.session } : {}),
       ...(sourceMap ? { sourceMap } : {}),
       ...(inputJson !== undefined ? { inputJson } : {}),
     };
-    return this.#dispatch(wire, j.signal, j.onStdout, j.onStderr);
+    const calls = new CallDispatcher(bindings, this.#capabilities, {
+      jobId: wire.id,
+      ...(j.session !== undefined ? { session: j.session } : {}),
+      maxCalls: limits.maxBindingCalls,
+      callTimeoutMs: limits.bindingTimeoutMs,
+      ...(this.#opts.onBindingCall ? { onBindingCall: this.#opts.onBindingCall } : {}),
+    });
+    try {
+      return await this.#dispatch(wire, calls, j.signal, j.onStdout, j.onStderr);
+    } finally {
+      calls.close();
+    }
   }
 
-  async #dispatch(wire: WireJob, signal?: AbortSignal, onStdout?: (l: string) => void, onStderr?: (l: string) => void): Promise<RunResult> {
+  /** What jobs may call on the host besides their bindings (MCP tools, fetch), shared by every job. */
+  #capabilities: HostCapabilities = {};
+
+  async #dispatch(wire: WireJob, calls: CallDispatcher, signal?: AbortSignal, onStdout?: (l: string) => void, onStderr?: (l: string) => void): Promise<RunResult> {
     const onAbort = () => this.#host.abort(wire.id);
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
@@ -132,7 +158,7 @@ class IsoboxSandbox implements Sandbox {
         const cb = fd === 1 ? onStdout : onStderr;
         // A throwing caller callback must not take the sandbox down with it.
         if (cb) for (const line of lines) try { cb(line); } catch { /* caller's bug, not the guest's */ }
-      });
+      }, (call) => calls.answer(call));
     } finally {
       signal?.removeEventListener("abort", onAbort);
     }

@@ -10,6 +10,10 @@ export const LimitsSchema = z.strictObject({
   memoryMb: z.number().int().min(8).max(16 * 1024),
   maxOutputBytes: z.number().int().nonnegative().max(1024 * MiB),
   maxFsBytes: z.number().int().nonnegative().max(16 * 1024 * MiB),
+  /** Capability calls (bindings, MCP tools, fetch) one job may make. */
+  maxBindingCalls: z.number().int().nonnegative().max(1_000_000),
+  /** How long one capability call may take before the guest sees a TimeoutError. */
+  bindingTimeoutMs: z.number().int().positive().max(24 * 3600 * 1000),
 });
 export type Limits = z.infer<typeof LimitsSchema>;
 export const PartialLimitsSchema = LimitsSchema.partial();
@@ -18,6 +22,8 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_MEMORY_MB = { javascript: 128, typescript: 128, python: 256 } as const;
 export const DEFAULT_MAX_OUTPUT_BYTES = MiB;
 export const DEFAULT_MAX_FS_BYTES = 64 * MiB;
+export const DEFAULT_MAX_BINDING_CALLS = 1000;
+export const DEFAULT_BINDING_TIMEOUT_MS = 30_000;
 /** Largest source accepted for one job: parsing is host work, so it is bounded at the door. */
 export const MAX_CODE_BYTES = 8 * MiB;
 /** Largest JSON input accepted for one job (it is copied into the guest's heap). */
@@ -66,6 +72,11 @@ export const SandboxOptionsSchema = z.strictObject({
   }).optional(),
   limits: PartialLimitsSchema.optional(),
   bindings: BindingsSchema.optional(),
+  /** Audit hook: hears of every capability call a job makes (name, outcome, duration). */
+  onBindingCall: z.custom<(e: { jobId: string; session?: string; name: string; ok: boolean; ms: number }) => void>(
+    (v) => typeof v === "function",
+    { message: "must be a function" },
+  ).optional(),
   container: z.strictObject({
     enabled: z.boolean(),
     image: z.string().optional(),

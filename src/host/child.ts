@@ -1,11 +1,13 @@
 // The sandbox host process: spawned by the supervisor with the flags isolated-vm needs, it owns the
 // pool of worker threads and nothing else. If a guest ever takes V8 down, only this process dies.
-import { HostInitSchema, WireJobSchema, type FromHost, type ToHost } from "./protocol.ts";
+import { CallAnswerSchema, HostInitSchema, WireJobSchema, type CallAnswer, type CapabilityCall, type FromHost, type ToHost } from "./protocol.ts";
 import { GuestPool } from "../pool/pool.ts";
 
 const init = HostInitSchema.parse(JSON.parse(process.argv[2] ?? "{}"));
 const pool = new GuestPool(init, () => send({ t: "recycle" }));
 const running = new Map<string, AbortController>();
+/** Capability calls waiting for the embedding process's answer, by job id and call id. */
+const answers = new Map<string, Map<number, (a: CallAnswer) => void>>();
 
 function send(m: FromHost): void {
   if (process.connected) process.send!(m);
@@ -17,12 +19,26 @@ process.on("message", (raw: ToHost) => {
     const abort = new AbortController();
     running.set(job.id, abort);
     const onOut = (fd: 1 | 2, lines: string[]) => send({ t: "out", id: job.id, fd, lines });
-    void pool.run(job, onOut, abort.signal).then((result) => {
+    const waiting = new Map<number, (a: CallAnswer) => void>();
+    answers.set(job.id, waiting);
+    const onCall = (call: CapabilityCall, answer: (a: CallAnswer) => void) => {
+      waiting.set(call.callId, answer);
+      send({ t: "call", id: job.id, call });
+    };
+    void pool.run(job, onOut, abort.signal, onCall).then((result) => {
       running.delete(job.id);
+      answers.delete(job.id);
       send({ t: "result", id: job.id, result });
     });
   } else if (raw?.t === "abort") {
     running.get(raw.id)?.abort();
+  } else if (raw?.t === "answer") {
+    const waiting = answers.get(raw.id);
+    const answer = CallAnswerSchema.safeParse(raw.answer);
+    const reply = waiting?.get(raw.callId);
+    if (!reply || !answer.success) return;
+    waiting!.delete(raw.callId);
+    reply(answer.data);
   }
 });
 

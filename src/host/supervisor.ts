@@ -5,12 +5,13 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { statusResult } from "../api/result.ts";
 import type { RunResult } from "../api/schemas.ts";
-import { FromHostSchema, type HostInit, type ToHost, type WireJob } from "./protocol.ts";
+import { FromHostSchema, type CallAnswer, type CapabilityCall, type HostInit, type ToHost, type WireJob } from "./protocol.ts";
 import { hostEnv, hostExecArgv } from "./flags.ts";
 
 interface InFlight {
   resolve: (r: RunResult) => void;
   onOut: (fd: 1 | 2, lines: string[]) => void;
+  onCall: (call: CapabilityCall) => Promise<CallAnswer>;
   child: ChildProcess;
 }
 
@@ -87,6 +88,13 @@ export class SandboxHost {
       if (!job || job.child !== child) return; // a process may only answer for its own jobs
       if (m.t === "out") job.onOut(m.fd, m.lines);
       else if (m.t === "result") this.#settle(m.id, m.result as RunResult);
+      else if (m.t === "call") {
+        const { id } = m;
+        const callId = m.call.callId;
+        void job.onCall(m.call).then((answer) => {
+          if (this.#inflight.get(id) === job && child.connected) child.send({ t: "answer", id, callId, answer } satisfies ToHost);
+        });
+      }
     }
   }
 
@@ -135,11 +143,11 @@ export class SandboxHost {
     else { child.unref(); channel?.unref?.(); }
   }
 
-  run(job: WireJob, onOut: InFlight["onOut"]): Promise<RunResult> {
+  run(job: WireJob, onOut: InFlight["onOut"], onCall: InFlight["onCall"]): Promise<RunResult> {
     return new Promise<RunResult>((resolve) => {
       if (!this.#child) this.#spawn(); // restarting after a crash: this job goes to the new process
       const child = this.#child!;
-      this.#inflight.set(job.id, { resolve, onOut, child });
+      this.#inflight.set(job.id, { resolve, onOut, onCall, child });
       this.#updateRef(child);
       const send = () => {
         if (!this.#inflight.has(job.id)) return;

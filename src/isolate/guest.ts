@@ -5,7 +5,9 @@
 import { randomBytes } from "node:crypto";
 import ivm from "isolated-vm";
 import type { GuestError, Json, Status, Usage } from "../api/schemas.ts";
-import type { WireJob } from "../host/protocol.ts";
+import type { CallAnswer, WireJob } from "../host/protocol.ts";
+import type { CallChannel } from "../pool/calls.ts";
+import { harvestFiles, type HarvestedFile } from "../vfs/harvest.ts";
 import { ivmOptions } from "./ivm-options.ts";
 import { JobLimits } from "./limits.ts";
 import type { Fd, OutputSink } from "./output.ts";
@@ -16,6 +18,7 @@ export interface GuestOutcome {
   status: Status;
   value?: Json;
   error?: GuestError;
+  files?: HarvestedFile[];
   usage: Usage;
 }
 
@@ -38,6 +41,14 @@ export function door(fn: (...args: unknown[]) => unknown): ivm.Callback {
     }
   });
 }
+/** A function of the prelude's API object, if this kind of guest has one. */
+function optionalFunction(api: ivm.Reference, name: string): ivm.Reference | null {
+  const ref = api.getSync(name, ivmOptions({ reference: true })) as ivm.Reference;
+  if (ref.typeof === "function") return ref;
+  ref.release();
+  return null;
+}
+
 /** A returned value may always be this large, whatever maxOutputBytes says. */
 export const MIN_VALUE_CAP = 16 * 1024 * 1024;
 
@@ -47,6 +58,9 @@ export abstract class IsolateGuest {
   protected poll!: ivm.Reference;
   protected wait!: ivm.Reference;
   protected fire!: ivm.Reference;
+  protected settle: ivm.Reference | null = null;
+  protected harvest: ivm.Reference | null = null;
+  #calls: CallChannel | null = null;
   readonly #timers = new Map<number, NodeJS.Timeout>();
   #sink: OutputSink | null = null;
   #filename = "main.js";
@@ -87,6 +101,8 @@ export abstract class IsolateGuest {
       this.poll = api.getSync("poll", ivmOptions({ reference: true }));
       this.wait = api.getSync("wait", ivmOptions({ reference: true }));
       this.fire = api.getSync("fire", ivmOptions({ reference: true }));
+      this.settle = optionalFunction(api, "settle");
+      this.harvest = optionalFunction(api, "harvest");
       fn.release();
       prelude.release();
       return api;
@@ -113,6 +129,7 @@ export abstract class IsolateGuest {
         if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > 65536) throw new RangeError("invalid random byte count");
         return new Uint8Array(randomBytes(n));
       }),
+      door((kind: unknown, name: unknown, argsJson: unknown, callId: unknown) => this.#call(kind, name, argsJson, callId)),
       ...this.extraBridge(),
     ];
   }
@@ -135,6 +152,28 @@ export abstract class IsolateGuest {
         (e: unknown) => { this.#callsInFlight--; this.#fault(e); },
       );
     }, Math.min(ms, 2_147_483_647)));
+  }
+
+  /**
+   * A capability call from the prelude. With a call id (JavaScript) the answer settles the guest's
+   * promise later; without one (Python) this blocks and returns the answer as JSON.
+   */
+  #call(kind: unknown, name: unknown, argsJson: unknown, callId: unknown): string | undefined {
+    if ((kind !== "binding" && kind !== "mcp" && kind !== "fetch") || typeof name !== "string" || typeof argsJson !== "string") throw new TypeError("invalid capability call");
+    if (!this.#calls || this.#stopped) throw new Error("Capabilities are not available outside a job");
+    if (typeof callId !== "number") return JSON.stringify(this.#calls.callSync(kind, name, argsJson));
+    this.#calls.callAsync(kind, name, argsJson, (answer) => this.#settleCall(callId, answer));
+    return undefined;
+  }
+
+  #settleCall(callId: number, answer: CallAnswer): void {
+    if (this.#stopped || this.isolate.isDisposed || !this.settle) return;
+    const args = answer.ok ? [callId, true, answer.json] : [callId, false, answer.message, answer.name];
+    this.#callsInFlight++;
+    this.settle.apply(undefined, args, ivmOptions({ arguments: { copy: true }, timeout: this.remaining() })).then(
+      () => { this.#callsInFlight--; },
+      (e: unknown) => { this.#callsInFlight--; this.#fault(e); },
+    );
   }
 
   #limits: JobLimits | null = null;
@@ -164,8 +203,9 @@ export abstract class IsolateGuest {
     if (!this.isolate.isDisposed) this.isolate.dispose();
   }
 
-  async run(job: WireJob, sink: OutputSink): Promise<GuestOutcome> {
+  async run(job: WireJob, sink: OutputSink, calls?: CallChannel): Promise<GuestOutcome> {
     this.#sink = sink;
+    this.#calls = calls ?? null;
     this.#filename = job.filename;
     const limits = new JobLimits(this, this.isolate, job.limits);
     this.#limits = limits;
@@ -176,12 +216,28 @@ export abstract class IsolateGuest {
       outcome = this.#stopped ? this.#stoppedOutcome() : this.#failure(e);
     }
     if (this.#stopped) outcome = this.#stoppedOutcome();
+    else if (outcome.status === "ok" || outcome.status === "error") outcome = this.#withFiles(outcome, job);
+    this.#calls?.close();
     limits.stop(!this.#stopped && this.#callsInFlight === 0);
     outcome = this.#classifyMemory(outcome, limits.peakBytes);
     if (outcome.error) outcome.error = remapError(outcome.error, job.filename, job.sourceMap);
     const usage: Usage = { wallMs: performance.now() - limits.startedAt, cpuMs: Number(limits.cpuNs) / 1e6 };
     if (limits.peakBytes > 0) usage.memoryPeakBytes = limits.peakBytes;
     return { ...outcome, usage };
+  }
+
+  /** Files the job left under /home/user/output; a guest that garbled them gets an error, not a host fault. */
+  #withFiles(outcome: Omit<GuestOutcome, "usage">, job: WireJob): Omit<GuestOutcome, "usage"> {
+    if (!this.harvest) return outcome;
+    let raw: unknown;
+    try {
+      raw = this.harvest.applySync(undefined, [], ivmOptions({ result: { copy: true }, timeout: 1000 }));
+    } catch (e) {
+      return { status: "error", error: { name: "OutputFilesError", message: `The job's output files could not be read: ${e instanceof Error ? e.message : String(e)}` } };
+    }
+    const harvested = harvestFiles(raw, job.limits.maxFsBytes);
+    if ("error" in harvested) return { status: "output_limit", error: harvested.error };
+    return harvested.files.length ? { ...outcome, files: harvested.files } : outcome;
   }
 
   /** Run the job's code in this guest and return the runner's envelope, interpreted. */

@@ -10,6 +10,29 @@ import { urlOp } from "./url-op.ts";
 
 export type { GuestOutcome } from "./guest.ts";
 
+/** Names isobox:fs exports (the promise API of runtimes/isolate/vfs.js). */
+const FS_EXPORTS = ["readFile", "writeFile", "appendFile", "mkdir", "readdir", "stat", "access", "rm", "unlink", "rename"];
+
+/**
+ * `isobox:host`: one export per binding and per MCP server, read from the namespace the runner
+ * put on the per-guest entry hook. Export names are string literals, so a binding called `class` or
+ * `default` still exports (no name is ever spliced into code unquoted).
+ */
+function hostModuleSource(entryName: string, job: WireJob): string {
+  const names = [...job.capabilities.bindings, ...Object.keys(job.capabilities.mcp)];
+  const lines = [`const h = globalThis[${JSON.stringify(entryName)}].host;`];
+  names.forEach((name, i) => lines.push(`const e${i} = h[${JSON.stringify(name)}];`, `export { e${i} as ${JSON.stringify(name)} };`));
+  if (!names.includes("default")) lines.push("export default h;");
+  return lines.join("\n");
+}
+
+function fsModuleSource(entryName: string): string {
+  const lines = [`const f = globalThis[${JSON.stringify(entryName)}].fs;`, "export default f;"];
+  for (const name of FS_EXPORTS) lines.push(`export const ${name} = f.${name};`);
+  lines.push("export const promises = f;");
+  return lines.join("\n");
+}
+
 export class JsGuest extends IsolateGuest {
   protected readonly kind = "javascript";
   readonly #entryName = `__isobox_entry_${randomBytes(12).toString("hex")}`;
@@ -28,7 +51,18 @@ export class JsGuest extends IsolateGuest {
     // Compiling and linking run no guest code, so the synchronous forms are safe here and save a
     // round trip to the isolate's thread each (measured: ~0.1 ms apiece).
     const user = this.isolate.compileModuleSync(job.code, ivmOptions({ filename: job.filename }));
-    user.instantiateSync(this.context, (specifier: string) => { throw importError(specifier); });
+    const provided = new Map<string, ivm.Module>();
+    user.instantiateSync(this.context, (specifier: string) => {
+      const source = specifier === "isobox:host" ? hostModuleSource(this.#entryName, job) : specifier === "isobox:fs" ? fsModuleSource(this.#entryName) : null;
+      if (source === null) throw importError(specifier);
+      let module = provided.get(specifier);
+      if (!module) {
+        module = this.isolate.compileModuleSync(source, ivmOptions({ filename: specifier }));
+        module.instantiateSync(this.context, (s: string) => { throw importError(s); });
+        provided.set(specifier, module);
+      }
+      return module;
+    });
     const entrySource = `import * as ns from "isobox:user";\nglobalThis[${JSON.stringify(this.#entryName)}](ns);\n`;
     const entry = this.isolate.compileModuleSync(entrySource, ivmOptions({ filename: "isobox:entry" }));
     entry.instantiateSync(this.context, (specifier: string) => {
@@ -41,7 +75,8 @@ export class JsGuest extends IsolateGuest {
     // costs ~1 ms here, more than most jobs. Between slices (awaits, timers) the guest is idle and the
     // JobLimits watchdog runs. The runner starts first and waits for the entry hook, so top-level
     // await is honoured.
-    this.start.applySync(undefined, [job.inputJson, job.id, JSON.stringify(job.env), maxValue], ivmOptions({ arguments: { copy: true }, timeout: this.remaining() }));
+    const setup = { capabilities: job.capabilities, files: job.files, maxFsBytes: job.limits.maxFsBytes };
+    this.start.applySync(undefined, [job.inputJson, job.id, JSON.stringify(job.env), maxValue, setup], ivmOptions({ arguments: { copy: true }, timeout: this.remaining() }));
     entry.evaluateSync(ivmOptions({ timeout: this.remaining() }));
     let envelope: unknown = this.poll.applySync(undefined, [], ivmOptions({ result: { copy: true } }));
     if (envelope === undefined) envelope = await this.wait.apply(undefined, [], ivmOptions({ result: { promise: true, copy: true } }));

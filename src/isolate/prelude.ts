@@ -9,8 +9,14 @@ export type PreludeKind = "javascript" | "python";
 const SHARED = ["intrinsics", "console", "encoding", "crypto", "timers"];
 /** Fragments of runtimes/isolate/ per kind, and the names of the host doors passed to each. */
 const KINDS: Record<PreludeKind, { fragments: string[]; bridge: string[] }> = {
-  javascript: { fragments: [...SHARED, "url", "clone", "runner", "lockdown"], bridge: ["write", "armTimer", "cancelTimer", "randomBytes", "urlOp", "entryName"] },
-  python: { fragments: [...SHARED, "runner", "python"], bridge: ["write", "armTimer", "cancelTimer", "randomBytes", "asset", "runnerSource", "wheelIndex"] },
+  javascript: {
+    fragments: [...SHARED, "url", "clone", "vfs", "capabilities", "fetch", "runner", "lockdown"],
+    bridge: ["write", "armTimer", "cancelTimer", "randomBytes", "call", "urlOp", "entryName"],
+  },
+  python: {
+    fragments: [...SHARED, "runner", "capabilities", "python-vfs", "python"],
+    bridge: ["write", "armTimer", "cancelTimer", "randomBytes", "call", "asset", "runnerSource", "wheelIndex"],
+  },
 };
 export const PRELUDE_FILENAME = "isobox:prelude";
 

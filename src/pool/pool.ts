@@ -7,7 +7,10 @@ import { MessageChannel } from "node:worker_threads";
 import { Piscina } from "piscina";
 import { statusResult } from "../api/result.ts";
 import type { RunResult } from "../api/schemas.ts";
-import { INTERRUPT_SENT, INTERRUPT_SIGNAL, SIGINT, type FromWorker, type HostInit, type WireJob } from "../host/protocol.ts";
+import {
+  INTERRUPT_SENT, INTERRUPT_SIGNAL, SIGINT, WAKE_SEQ,
+  type CallAnswer, type CapabilityCall, type FromWorker, type HostInit, type ToWorker, type WireJob,
+} from "../host/protocol.ts";
 import { JobSlots } from "./slots.ts";
 import type { Task, WorkerData } from "./worker.ts";
 
@@ -34,6 +37,10 @@ function workerFile(): URL {
   const ext = import.meta.url.endsWith(".ts") ? "ts" : "js";
   return new URL(`./worker.${ext}`, import.meta.url);
 }
+
+/** A job's capability calls, relayed by the host process to the embedding process and answered. */
+export type OnCall = (call: CapabilityCall, answer: (a: CallAnswer) => void) => void;
+export type OnOut = (fd: 1 | 2, lines: string[]) => void;
 
 export class GuestPool {
   readonly #piscina: Piscina<Task, void>;
@@ -83,17 +90,17 @@ export class GuestPool {
   }
 
   /** Runs one job in its turn; resolves with its result as soon as the worker posts it (see worker.ts). */
-  async run(job: WireJob, onOut: (fd: 1 | 2, lines: string[]) => void, signal: AbortSignal): Promise<RunResult> {
+  async run(job: WireJob, onOut: OnOut, signal: AbortSignal, onCall: OnCall): Promise<RunResult> {
     const release = await this.#slots.acquire(signal);
     if (!release) return statusResult("killed", "AbortError", "The job was aborted before it started");
     try {
-      return await this.#dispatch(job, onOut, signal);
+      return await this.#dispatch(job, onOut, signal, onCall);
     } finally {
       release();
     }
   }
 
-  #dispatch(job: WireJob, onOut: (fd: 1 | 2, lines: string[]) => void, signal: AbortSignal): Promise<RunResult> {
+  #dispatch(job: WireJob, onOut: OnOut, signal: AbortSignal, onCall: OnCall): Promise<RunResult> {
     const { port1, port2 } = new MessageChannel();
     const cancel = new AbortController();
     let started = false;
@@ -101,6 +108,12 @@ export class GuestPool {
     let wedgeTimer: NodeJS.Timeout | undefined;
     let abortGrace: NodeJS.Timeout | undefined;
     let softTimer: NodeJS.Timeout | undefined;
+    let wake: Int32Array | null = null;
+    // Every message to the worker bumps the job's wake buffer: a Python guest blocked in a call reads then.
+    const toWorker = (m: ToWorker) => {
+      port1.postMessage(m);
+      if (wake) { Atomics.add(wake, WAKE_SEQ, 1); Atomics.notify(wake, WAKE_SEQ); }
+    };
     return new Promise<RunResult>((resolve) => {
       let settled = false;
       const finish = (result: RunResult) => {
@@ -118,8 +131,10 @@ export class GuestPool {
       port1.on("message", (m: FromWorker) => {
         if (m.t === "out") onOut(m.fd, m.lines);
         else if (m.t === "result") finish(m.result);
+        else if (m.t === "call") onCall(m.call, (answer) => { if (!settled) toWorker({ t: "answer", callId: m.call.callId, answer }); });
         else if (m.t === "started") {
           started = true;
+          wake = new Int32Array(m.wake);
           // Soft stop for Python: the guest's thread is busy running it, so this thread sets the
           // interrupt buffer at the deadline (KeyboardInterrupt); isolated-vm stops it hard later.
           if (m.interrupt) {
@@ -135,7 +150,7 @@ export class GuestPool {
       });
       const onAbort = () => {
         if (!started) return cancel.abort();
-        port1.postMessage({ t: "abort" });
+        toWorker({ t: "abort" });
         // A guest busy in a synchronous slice cannot hear the message until the slice ends: past a
         // short grace, terminate the worker thread itself (Piscina replaces it).
         abortGrace = setTimeout(() => cancel.abort(), ABORT_GRACE_MS);

@@ -10,6 +10,7 @@ import { OutputSink } from "../isolate/output.ts";
 import { WarmJsGuests } from "../isolate/warm.ts";
 import { PythonGuest } from "../python/python-guest.ts";
 import { WarmPythonGuests } from "../python/warm.ts";
+import { CallChannel } from "./calls.ts";
 
 export interface WorkerData {
   warmJavascript: number;
@@ -47,12 +48,20 @@ export default async function runTask(task: Task): Promise<void> {
 async function runJob(job: WireJob, port: MessagePort): Promise<void> {
   const post = (m: FromWorker) => port.postMessage(m);
   let guest: IsolateGuest;
+  const started = performance.now();
+  const calls = new CallChannel(port, {
+    maxCalls: job.limits.maxBindingCalls,
+    callTimeoutMs: job.limits.bindingTimeoutMs,
+    remainingMs: () => job.limits.timeoutMs - (performance.now() - started),
+  }, (m) => {
+    if (m?.t === "abort") guest.terminate("killed", { name: "AbortError", message: "The job was aborted" });
+  });
   try {
     guest = job.language === "python" ? await warmPython.take(job.limits.memoryMb) : warm.take(job.limits.memoryMb) ?? JsGuest.create(job.limits.memoryMb);
-    post(guest instanceof PythonGuest ? { t: "started", interrupt: guest.interrupt } : { t: "started" });
+    post(guest instanceof PythonGuest ? { t: "started", interrupt: guest.interrupt, wake: calls.wake } : { t: "started", wake: calls.wake });
     injectFault(job);
   } catch (e) {
-    post({ t: "started" });
+    post({ t: "started", wake: calls.wake });
     post({ t: "result", result: statusResult("crashed", "GuestCrashed", `Could not start a guest: ${e instanceof Error ? e.message : String(e)}`) });
     warm.jobDone(REFILL_PER_TASK);
     return;
@@ -60,13 +69,11 @@ async function runJob(job: WireJob, port: MessagePort): Promise<void> {
   const sink = new OutputSink(job.limits.maxOutputBytes, job.stream, (fd, lines) => post({ t: "out", fd, lines }), () =>
     guest.terminate("output_limit", { name: "OutputLimitError", message: `Job wrote more than its ${job.limits.maxOutputBytes} byte output limit` }),
   );
-  port.on("message", (m: ToWorker) => {
-    if (m?.t === "abort") guest.terminate("killed", { name: "AbortError", message: "The job was aborted" });
-  });
+  port.on("message", (m: ToWorker) => calls.receive(m));
   try {
     let result: RunResult;
     try {
-      const outcome = await guest.run(job, sink);
+      const outcome = await guest.run(job, sink, calls);
       sink.finish();
       result = buildResult({ ...outcome, stdout: sink.text[1], stderr: sink.text[2], backend: "isolate" });
     } finally {

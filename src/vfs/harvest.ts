@@ -1,0 +1,37 @@
+// Output files handed back by a guest (or a container's runner), checked before they reach the
+// caller: the guest produced this list, so every entry is validated, named safely and capped.
+import type { GuestError } from "../api/schemas.ts";
+import { mimeTypeFor } from "./mime.ts";
+import { outputPath } from "./paths.ts";
+
+export interface HarvestedFile {
+  path: string;
+  bytes: Uint8Array;
+  mimeType: string;
+}
+
+/** Output files one job may return (threat: a harvest of 100,000 tiny files swamping the caller). */
+export const MAX_OUTPUT_FILES = 1000;
+
+export function harvestFiles(raw: unknown, maxBytes: number): { files: HarvestedFile[] } | { error: GuestError } {
+  if (!Array.isArray(raw)) return { files: [] };
+  if (raw.length > MAX_OUTPUT_FILES) {
+    return { error: { name: "OutputLimitError", message: `The job wrote ${raw.length} output files, over the limit of ${MAX_OUTPUT_FILES}` } };
+  }
+  const files: HarvestedFile[] = [];
+  const seen = new Set<string>();
+  let total = 0;
+  for (const entry of raw as unknown[]) {
+    const { path: rawPath, bytes } = (entry ?? {}) as { path?: unknown; bytes?: unknown };
+    const path = outputPath(rawPath);
+    if (!path || !(bytes instanceof Uint8Array) || seen.has(path)) continue;
+    total += bytes.byteLength;
+    if (total > maxBytes) {
+      return { error: { name: "OutputLimitError", message: `The job's output files are larger than its maxFsBytes of ${maxBytes} bytes` } };
+    }
+    seen.add(path);
+    files.push({ path, bytes: new Uint8Array(bytes), mimeType: mimeTypeFor(path) });
+  }
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { files };
+}
