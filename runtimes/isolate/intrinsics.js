@@ -22,6 +22,7 @@ const $RangeError = RangeError;
 const $Uint8Array = Uint8Array;
 const $Math_min = Math.min;
 const $Math_floor = Math.floor;
+const $Math_max = Math.max;
 const $Date_now = Date.now;
 // The host process runs with --expose-gc so a Python guest can drop its boot garbage (the 30 MB
 // snapshot copy) before it waits in the warm pool; no guest code ever sees the function.

@@ -52,6 +52,8 @@ function installPython(bridge) {
   let pyodide = null;
   let runner = null;
   let runnerSync = null;
+  let beginRun = null;
+  let files = null;
   async function boot(loadPyodide, createPyodideModule, lockFileContents, snapshot, wasm, interrupt) {
     if (wasm instanceof W.Module) precompiled = wasm;
     const options = { indexURL: "/pyodide/", lockFileContents, createPyodideModule, stdout: (s) => bridge.write(1, s + "\n"), stderr: (s) => bridge.write(2, s + "\n") };
@@ -65,13 +67,18 @@ function installPython(bridge) {
     try { if (pyodide._api && pyodide._api.config) pyodide._api.config._loadSnapshot = undefined; } catch { /* internal shape changed */ }
     // The runner's import hook asks for offline wheels through this module (wheel files of the lock only).
     pyodide.registerJsModule("_isobox_wheels", { index: bridge.wheelIndex, fetch: (file) => bridge.asset("wheels/" + $String(file), true) });
+    // Capability calls block the interpreter until the host answers (see src/pool/calls.ts).
+    pyodide.registerJsModule("_isobox_calls", { call: (kind, name, argsJson) => bridge.call($String(kind), $String(name), $String(argsJson)) });
     pyodide.runPython(bridge.runnerSource);
+    files = makePythonFiles(pyodide.FS);
     // Soft stop: the host sets slot 0 to 2 (SIGINT) at the deadline; Python raises KeyboardInterrupt.
     if (interrupt) pyodide.setInterruptBuffer(new Int32Array(interrupt, 0, 1));
     runner = pyodide.globals.get("__isobox_run");
     runnerSync = pyodide.globals.get("__isobox_run_sync");
+    beginRun = pyodide.globals.get("__isobox_begin");
     pyodide.globals.delete("__isobox_run");
     pyodide.globals.delete("__isobox_run_sync");
+    pyodide.globals.delete("__isobox_begin");
     // Threat: a guest reaching js.WebAssembly to allocate memory the cap never sees, or to compile
     // its own modules. Pyodide holds its own references; the guest's globals lose the name.
     delete globalThis.WebAssembly;
@@ -98,14 +105,20 @@ function installPython(bridge) {
     if (type && type !== "undefined") error.name = $slice(type, 0, 256); // KeyboardInterrupt at the deadline, say
     return record({ kind: "error", error });
   };
+  // Per run: a session's interpreter is started once per run, each with its own envelope.
   let settled;
   let settle;
-  const done = new $Promise((r) => { settle = r; });
-  function start(code, inputJson, envJson, jobId, maxValueBytes, memoryBytes) {
+  let done;
+  function start(code, inputJson, envJson, jobId, maxValueBytes, memoryBytes, setup) {
     memoryCap = memoryBytes;
+    settled = undefined;
+    done = new $Promise((r) => { settle = r; });
+    timers.reset();
     const finish = (envelope) => { settled = envelope; settle(envelope); };
     let promise;
     try {
+      files.begin(setup);
+      beginRun($JSON_stringify(setup.capabilities), !!setup.session);
       pyodide.setStdout({ batched: (s) => bridge.write(1, s + "\n") });
       pyodide.setStderr({ batched: (s) => bridge.write(2, s + "\n") });
       const now = runnerSync(code, inputJson, envJson, jobId, maxValueBytes); // undefined input arrives as None
@@ -121,7 +134,7 @@ function installPython(bridge) {
       finish(record(r));
     }, (e) => finish(pythonFailure(e)));
   }
-  return record({ boot, start, poll: () => settled, wait: () => done, fire: timers.fire });
+  return record({ boot, start, poll: () => settled, wait: () => done, fire: timers.fire, harvest: () => (files ? files.harvest() : []) });
 }
 
 return installPython(bridge);

@@ -59,6 +59,7 @@ function makeRunner(entryName, timers, uncaught, calls) {
   let done;
   function start(inputJson, jobId, envJson, maxValueBytes, setup) {
     settled = undefined;
+    timers.reset();
     let settle;
     done = new $Promise((r) => { settle = r; });
     let entryResolve;

@@ -44,8 +44,14 @@ function makeTimers(armTimer, cancelTimer, reportUncaught) {
   function idle() {
     return new $Promise((resolve) => { idleWaiters[idleWaiters.length] = resolve; checkIdle(); });
   }
+  /** A session's next run starts with no timers: the last run's never fire (the host dropped them). */
+  function reset() {
+    timers.clear();
+    idleWaiters = [];
+    probeArmed = false;
+  }
   return {
-    fire, idle,
+    fire, idle, reset,
     setTimeout: (fn, ms, ...args) => add(fn, ms, args, false),
     setInterval: (fn, ms, ...args) => add(fn, ms, args, true),
     clearTimeout: clear,

@@ -89,7 +89,15 @@ def _scope(input_json, env_json):
     # Every interpreter is restored from the same memory snapshot: re-seed from the host's CSPRNG
     # (os.urandom) so two jobs never draw the same random numbers.
     _random.seed()
-    return {"__name__": "__main__", "__builtins__": __builtins__, "input": None if input_json is None else _json.loads(input_json)}
+    value = None if input_json is None else _json.loads(input_json)
+    # A session keeps its variables from run to run (the interpreter itself is the session's).
+    if _SESSION["keep"] and _SESSION["scope"] is not None:
+        _SESSION["scope"]["input"] = value
+        return _SESSION["scope"]
+    scope = {"__name__": "__main__", "__builtins__": __builtins__, "input": value}
+    if _SESSION["keep"]:
+        _SESSION["scope"] = scope
+    return scope
 
 
 def _failure(exc, scope):
@@ -167,3 +175,145 @@ async def __isobox_run(code, input_json, env_json, job_id, max_value_bytes):
     finally:
         _flush()
     return _success(value, max_value_bytes)
+
+
+# --- `from isobox import host, fetch`: the job's capabilities --------------------------------------
+# A call leaves the interpreter as (kind, name, JSON arguments) and blocks until the host answers:
+# handlers, credentials and sockets stay on the host, which validates the arguments first.
+import types as _types
+
+
+class BindingError(Exception):
+    """A host capability refused or failed the call (the message is the host's, without its stack)."""
+
+
+class ValidationError(BindingError, ValueError):
+    """The arguments did not match the binding's schema."""
+
+
+class BindingTimeout(BindingError, TimeoutError):
+    """The host did not answer within the call's timeout."""
+
+
+_ERRORS = {"ValidationError": ValidationError, "TimeoutError": BindingTimeout}
+_CAPS = {"bindings": (), "mcp": {}, "fetch": False}
+_SESSION = {"keep": False, "scope": None}
+
+
+def _call(kind, name, args):
+    import _isobox_calls
+    try:
+        payload = _json.dumps(args, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"arguments must be JSON-serializable: {exc}") from None
+    answer = _json.loads(_isobox_calls.call(kind, name, payload))
+    if answer.get("ok"):
+        return _json.loads(answer["json"]) if "json" in answer else None
+    raise _ERRORS.get(answer.get("name"), BindingError)(answer.get("message", "the call failed"))
+
+
+def _arguments(args, kwargs):
+    if args and (len(args) > 1 or kwargs or not isinstance(args[0], dict)):
+        raise TypeError("pass arguments by keyword (host.name(a=1)) or as one dict")
+    return dict(args[0]) if args else kwargs
+
+
+def _callable(kind, name, label):
+    def call(*args, **kwargs):
+        return _call(kind, name, _arguments(args, kwargs))
+    call.__name__ = call.__qualname__ = label if label.isidentifier() else "tool"
+    return call
+
+
+class _Server:
+    """An MCP server's tools: `host.server.tool(...)`, or `host.server["odd.name"](...)`."""
+    __slots__ = ("_name",)
+
+    def __init__(self, name):
+        object.__setattr__(self, "_name", name)
+
+    def __getitem__(self, tool):
+        if tool not in _CAPS["mcp"].get(self._name, ()):
+            raise KeyError(f"MCP server {self._name!r} has no tool {tool!r}")
+        return _callable("mcp", self._name + "\0" + tool, tool)
+
+    def __getattr__(self, tool):
+        try:
+            return self[tool]
+        except KeyError as exc:
+            raise AttributeError(exc.args[0]) from None
+
+    def __dir__(self):
+        return sorted(_CAPS["mcp"].get(self._name, ()))
+
+
+class _Host:
+    """`host.name(**args)` for each binding, `host.server.tool(**args)` for each MCP tool."""
+    __slots__ = ()
+
+    def __getattr__(self, name):
+        if name in _CAPS["bindings"]:
+            return _callable("binding", name, name)
+        if name in _CAPS["mcp"]:
+            return _Server(name)
+        raise AttributeError(f"no binding or MCP server named {name!r} was given to this job")
+
+    __getitem__ = __getattr__
+
+    def __dir__(self):
+        return sorted([*_CAPS["bindings"], *_CAPS["mcp"]])
+
+
+class FetchResponse:
+    def __init__(self, r):
+        import base64
+        self.status = int(r.get("status", 0))
+        self.status_text = str(r.get("statusText", ""))
+        self.ok = 200 <= self.status < 300
+        self.url = str(r.get("url", ""))
+        self.headers = {str(k).lower(): str(v) for k, v in dict(r.get("headers") or {}).items()}
+        self.body = base64.b64decode(r.get("bodyBase64") or "")
+
+    def text(self, encoding="utf-8"):
+        return self.body.decode(encoding, errors="replace")
+
+    def json(self):
+        return _json.loads(self.body)
+
+    def __repr__(self):
+        return f"<FetchResponse {self.status} {self.url}>"
+
+
+def fetch(url, method="GET", headers=None, body=None):
+    """An HTTP request through the host's allow-listed fetch capability."""
+    if not _CAPS["fetch"]:
+        raise BindingError("fetch is not enabled for this sandbox: createSandbox({ fetch: { allow: [...] } })")
+    request = {"url": str(url), "method": str(method).upper(), "headers": {str(k): str(v) for k, v in dict(headers or {}).items()}}
+    if isinstance(body, str):
+        request["body"] = body
+    elif isinstance(body, (bytes, bytearray, memoryview)):
+        import base64
+        request["bodyBase64"] = base64.b64encode(bytes(body)).decode("ascii")
+    elif body is not None:
+        raise TypeError("fetch body must be str or bytes")
+    return FetchResponse(_call("fetch", "fetch", request))
+
+
+_isobox = _types.ModuleType("isobox", "isobox: the host capabilities this job was given.")
+_isobox.host = _Host()
+_isobox.fetch = fetch
+_isobox.FetchResponse = FetchResponse
+_isobox.BindingError = BindingError
+_isobox.ValidationError = ValidationError
+_isobox.BindingTimeout = BindingTimeout
+_sys.modules["isobox"] = _isobox
+
+
+def __isobox_begin(caps_json, keep_scope):
+    """Before each run: the capabilities of this job (names only; the handlers stay on the host),
+    and whether its variables outlive it (a session's)."""
+    _SESSION["keep"] = bool(keep_scope)
+    caps = _json.loads(caps_json)
+    _CAPS["bindings"] = frozenset(caps.get("bindings", ()))
+    _CAPS["mcp"] = {str(k): frozenset(v) for k, v in dict(caps.get("mcp", {})).items()}
+    _CAPS["fetch"] = bool(caps.get("fetch"))

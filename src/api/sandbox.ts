@@ -17,12 +17,15 @@ import { CallDispatcher, type HostCapabilities } from "../bindings/dispatcher.ts
 
 export interface Sandbox {
   run(job: Job): Promise<RunResult>;
+  /** Ends a session now: its guest, variables and files are gone; the next run with the id starts afresh. */
+  endSession(id: string): Promise<void>;
   close(): Promise<void>;
   /** Diagnostics: the pid of the sandbox host process (changes after a crash restart). */
   readonly hostPid: number;
 }
 
 const DEFAULT_WARM_PER_THREAD = 2;
+const DEFAULT_SESSIONS = { max: 16, idleTimeoutMs: 10 * 60_000, maxAgeMs: 60 * 60_000 };
 const FILENAMES = { javascript: "main.js", typescript: "main.ts", python: "main.py" } as const;
 
 export async function createSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
@@ -49,6 +52,11 @@ class IsoboxSandbox implements Sandbox {
       warmPython: opts.warm?.python ?? 0,
       defaultPythonMemoryMb: opts.limits?.memoryMb ?? DEFAULT_MEMORY_MB.python,
       pythonSnapshot: pythonSnapshotFile(),
+      sessions: {
+        maxSessions: opts.sessions?.max ?? DEFAULT_SESSIONS.max,
+        idleTimeoutMs: opts.sessions?.idleTimeoutMs ?? DEFAULT_SESSIONS.idleTimeoutMs,
+        maxAgeMs: opts.sessions?.maxAgeMs ?? DEFAULT_SESSIONS.maxAgeMs,
+      },
     });
     this.started = this.#host.ready;
     if ((opts.warm?.python ?? 0) > 0) ensurePythonSnapshot();
@@ -162,6 +170,11 @@ class IsoboxSandbox implements Sandbox {
     } finally {
       signal?.removeEventListener("abort", onAbort);
     }
+  }
+
+  async endSession(id: string): Promise<void> {
+    if (typeof id !== "string") throw new TypeError("isobox: endSession(id) takes the session id string");
+    this.#host.endSession(id);
   }
 
   async close(): Promise<void> {

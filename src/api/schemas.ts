@@ -77,6 +77,12 @@ export const SandboxOptionsSchema = z.strictObject({
     (v) => typeof v === "function",
     { message: "must be a function" },
   ).optional(),
+  sessions: z.strictObject({
+    /** Live sessions at once; the least recently used idle one is ended to make room. */
+    max: z.number().int().min(1).max(1024).optional(),
+    idleTimeoutMs: z.number().int().positive().max(7 * 24 * 3600 * 1000).optional(),
+    maxAgeMs: z.number().int().positive().max(30 * 24 * 3600 * 1000).optional(),
+  }).optional(),
   container: z.strictObject({
     enabled: z.boolean(),
     image: z.string().optional(),

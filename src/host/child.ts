@@ -32,6 +32,8 @@ process.on("message", (raw: ToHost) => {
     });
   } else if (raw?.t === "abort") {
     running.get(raw.id)?.abort();
+  } else if (raw?.t === "endSession") {
+    if (typeof raw.session === "string") pool.endSession(raw.session);
   } else if (raw?.t === "answer") {
     const waiting = answers.get(raw.id);
     const answer = CallAnswerSchema.safeParse(raw.answer);

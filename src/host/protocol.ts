@@ -37,6 +37,7 @@ export const HostInitSchema = z.object({
   pythonSnapshot: z.string().optional(),
   defaultMemoryMb: z.number().int().min(8),
   defaultPythonMemoryMb: z.number().int().min(8),
+  sessions: z.object({ maxSessions: z.number().int().min(1), idleTimeoutMs: z.number().int().positive(), maxAgeMs: z.number().int().positive() }),
 });
 export type HostInit = z.infer<typeof HostInitSchema>;
 

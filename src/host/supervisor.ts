@@ -161,6 +161,11 @@ export class SandboxHost {
     });
   }
 
+  /** Ends a session in the current host process (a crashed process took its sessions with it). */
+  endSession(session: string): void {
+    if (this.#child?.connected) this.#child.send({ t: "endSession", session } satisfies ToHost);
+  }
+
   abort(id: string): void {
     const job = this.#inflight.get(id);
     if (job?.child.connected) job.child.send({ t: "abort", id } satisfies ToHost);

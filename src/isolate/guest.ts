@@ -136,13 +136,13 @@ export abstract class IsolateGuest {
 
   #armTimer(id: unknown, ms: unknown): void {
     if (typeof id !== "number" || typeof ms !== "number" || !Number.isInteger(id) || !(ms >= 0)) return;
-    if (this.#stopped || this.isolate.isDisposed) return;
+    if (this.#stopped || this.isolate.isDisposed || !this.#limits) return;
     // Threat: a timer flood growing host memory; the guest caps its own table, this caps ours.
     if (!this.#timers.has(id) && this.#timers.size >= MAX_HOST_TIMERS) return;
     clearTimeout(this.#timers.get(id));
     this.#timers.set(id, setTimeout(() => {
       this.#timers.delete(id);
-      if (this.#stopped || this.isolate.isDisposed) return;
+      if (this.#stopped || this.isolate.isDisposed || !this.#limits) return;
       // Asynchronous on purpose: isolated-vm keeps a timer record per timed call on the isolate,
       // and thousands of synchronous timed calls (a timer flood) made its teardown recurse until
       // the host process segfaulted. A timer is waiting anyway; the thread hop costs it ~1 ms.
@@ -167,7 +167,7 @@ export abstract class IsolateGuest {
   }
 
   #settleCall(callId: number, answer: CallAnswer): void {
-    if (this.#stopped || this.isolate.isDisposed || !this.settle) return;
+    if (this.#stopped || this.isolate.isDisposed || !this.settle || !this.#calls) return;
     const args = answer.ok ? [callId, true, answer.json] : [callId, false, answer.message, answer.name];
     this.#callsInFlight++;
     this.settle.apply(undefined, args, ivmOptions({ arguments: { copy: true }, timeout: this.remaining() })).then(
@@ -298,18 +298,29 @@ export abstract class IsolateGuest {
     return { status: "error", error: errorFromHost(e, this.#filename) };
   }
 
-  /** Stop everything that could call into or out of the guest (timers, output); the isolate stays until dispose(). */
-  stop(): void {
+  /**
+   * The run is over: stop everything that could call into or out of the guest (timers, output,
+   * capability answers). The isolate stays until dispose(), or until a session's next run.
+   */
+  endRun(): void {
     for (const t of this.#timers.values()) clearTimeout(t);
     this.#timers.clear();
     this.#limits?.stop();
+    this.#limits = null;
     this.#sink = null;
-    this.#stopped ??= { status: "killed", error: { name: "AbortError", message: "The guest was stopped" } };
+    this.#calls?.close();
+    this.#calls = null;
+  }
+
+  /** True while the guest can take another run (a session's guest that no limit has stopped). */
+  get reusable(): boolean {
+    return !this.#stopped && !this.isolate.isDisposed;
   }
 
   /** The single disposal path: stop, then the isolate. Idempotent. */
   dispose(): void {
-    this.stop();
+    this.endRun();
+    this.#stopped ??= { status: "killed", error: { name: "AbortError", message: "The guest was stopped" } };
     if (!this.isolate.isDisposed) this.isolate.dispose();
   }
 }

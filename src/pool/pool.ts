@@ -3,22 +3,17 @@
 // hard stop for a wedged worker thread (Piscina terminates and replaces it).
 import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { MessageChannel } from "node:worker_threads";
 import { Piscina } from "piscina";
 import { statusResult } from "../api/result.ts";
 import type { RunResult } from "../api/schemas.ts";
-import {
-  INTERRUPT_SENT, INTERRUPT_SIGNAL, SIGINT, WAKE_SEQ,
-  type CallAnswer, type CapabilityCall, type FromWorker, type HostInit, type ToWorker, type WireJob,
-} from "../host/protocol.ts";
+import type { HostInit, WireJob } from "../host/protocol.ts";
+import { driveJob, type OnCall, type OnOut } from "./job-port.ts";
+import { SessionThreads } from "./sessions.ts";
 import { JobSlots } from "./slots.ts";
 import type { Task, WorkerData } from "./worker.ts";
 
-/** How long past its deadline a job's thread may stay unresponsive before it is terminated. */
-export const WEDGED_GRACE_MS = 1_000;
-/** How long a running job may take to honour an abort before its worker thread is terminated. */
-export const ABORT_GRACE_MS = 250;
-const RESULT_GRACE_MS = 1_000;
+export { ABORT_GRACE_MS, WEDGED_GRACE_MS } from "./job-port.ts";
+export type { OnCall, OnOut } from "./job-port.ts";
 const THREADS_PER_SLOT = 2;
 
 /**
@@ -38,15 +33,12 @@ function workerFile(): URL {
   return new URL(`./worker.${ext}`, import.meta.url);
 }
 
-/** A job's capability calls, relayed by the host process to the embedding process and answered. */
-export type OnCall = (call: CapabilityCall, answer: (a: CallAnswer) => void) => void;
-export type OnOut = (fd: 1 | 2, lines: string[]) => void;
-
 export class GuestPool {
   readonly #piscina: Piscina<Task, void>;
 
   readonly #onWedged: () => void;
   readonly #slots: JobSlots;
+  readonly #sessions: SessionThreads;
 
   /**
    * `onWedged` hears of a worker thread that had to be terminated: a thread stuck in native code
@@ -67,6 +59,7 @@ export class GuestPool {
       defaultPythonMemoryMb: init.defaultPythonMemoryMb,
       ...(init.pythonSnapshot ? { pythonSnapshot: init.pythonSnapshot, pythonSnapshotBytes: sharedSnapshot(init.pythonSnapshot) } : {}),
     };
+    this.#sessions = new SessionThreads(init.sessions, workerData);
     this.#piscina = new Piscina<Task, void>({
       filename: workerFile().href,
       minThreads: threads,
@@ -101,76 +94,17 @@ export class GuestPool {
   }
 
   #dispatch(job: WireJob, onOut: OnOut, signal: AbortSignal, onCall: OnCall): Promise<RunResult> {
-    const { port1, port2 } = new MessageChannel();
-    const cancel = new AbortController();
-    let started = false;
-    let wedged = false;
-    let wedgeTimer: NodeJS.Timeout | undefined;
-    let abortGrace: NodeJS.Timeout | undefined;
-    let softTimer: NodeJS.Timeout | undefined;
-    let wake: Int32Array | null = null;
-    // Every message to the worker bumps the job's wake buffer: a Python guest blocked in a call reads then.
-    const toWorker = (m: ToWorker) => {
-      port1.postMessage(m);
-      if (wake) { Atomics.add(wake, WAKE_SEQ, 1); Atomics.notify(wake, WAKE_SEQ); }
-    };
-    return new Promise<RunResult>((resolve) => {
-      let settled = false;
-      const finish = (result: RunResult) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(wedgeTimer);
-        clearTimeout(abortGrace);
-        clearTimeout(softTimer);
-        signal.removeEventListener("abort", onAbort);
-        resolve(result);
-        // Closed after the result has been sent on (the caller's continuations run first): the
-        // worker waits for this before its CPU-heavy dispose and refill.
-        setImmediate(() => port1.close());
-      };
-      port1.on("message", (m: FromWorker) => {
-        if (m.t === "out") onOut(m.fd, m.lines);
-        else if (m.t === "result") finish(m.result);
-        else if (m.t === "call") onCall(m.call, (answer) => { if (!settled) toWorker({ t: "answer", callId: m.call.callId, answer }); });
-        else if (m.t === "started") {
-          started = true;
-          wake = new Int32Array(m.wake);
-          // Soft stop for Python: the guest's thread is busy running it, so this thread sets the
-          // interrupt buffer at the deadline (KeyboardInterrupt); isolated-vm stops it hard later.
-          if (m.interrupt) {
-            const view = new Int32Array(m.interrupt);
-            softTimer = setTimeout(() => {
-              Atomics.store(view, INTERRUPT_SENT, 1);
-              Atomics.store(view, INTERRUPT_SIGNAL, SIGINT);
-            }, job.limits.timeoutMs);
-          }
-          // Threat: a worker thread stuck in host code past the deadline; kill the thread itself.
-          wedgeTimer = setTimeout(() => { wedged = true; cancel.abort(); this.#onWedged(); }, job.limits.timeoutMs + WEDGED_GRACE_MS);
-        }
-      });
-      const onAbort = () => {
-        if (!started) return cancel.abort();
-        toWorker({ t: "abort" });
-        // A guest busy in a synchronous slice cannot hear the message until the slice ends: past a
-        // short grace, terminate the worker thread itself (Piscina replaces it).
-        abortGrace = setTimeout(() => cancel.abort(), ABORT_GRACE_MS);
-      };
-      if (signal.aborted) onAbort();
-      else signal.addEventListener("abort", onAbort, { once: true });
-      this.#piscina.run({ job, port: port2 }, { transferList: [port2], signal: cancel.signal }).then(
-        // The result travels on the job's port, the task's completion on Piscina's: the two are not
-        // ordered, so give a result already posted time to arrive before calling it lost.
-        () => setTimeout(() => finish(statusResult("crashed", "WorkerCrashed", "The worker thread finished the job without a result")), RESULT_GRACE_MS),
-        (e: unknown) => {
-          if (wedged) finish(statusResult("timeout", "TimeoutError", `Job exceeded its wall-clock limit of ${job.limits.timeoutMs} ms and its worker thread was replaced`));
-          else if (cancel.signal.aborted) finish(statusResult("killed", "AbortError", "The job was aborted"));
-          else finish(statusResult("crashed", "WorkerCrashed", `The worker thread running the job died: ${e instanceof Error ? e.message : String(e)}`));
-        },
-      );
-    });
+    if (job.session !== undefined) return this.#sessions.run(job, { onOut, onCall, signal, onWedged: this.#onWedged });
+    return driveJob(job, { onOut, onCall, signal, onWedged: this.#onWedged }, (port, cancel) =>
+      this.#piscina.run({ job, port }, { transferList: [port], signal: cancel }));
+  }
+
+  endSession(id: string): void {
+    this.#sessions.end(id);
   }
 
   async close(): Promise<void> {
+    await this.#sessions.close();
     await this.#piscina.destroy();
   }
 }

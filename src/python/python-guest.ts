@@ -3,7 +3,7 @@
 // snapshot when one is given (~0.3 s) or cold (~2 s); each job gets its own interpreter.
 import { readFileSync } from "node:fs";
 import ivm from "isolated-vm";
-import { INTERRUPT_SENT, type WireJob } from "../host/protocol.ts";
+import { INTERRUPT_SENT, INTERRUPT_SIGNAL, type WireJob } from "../host/protocol.ts";
 import { door, IsolateGuest, MIN_VALUE_CAP, type GuestOutcome } from "../isolate/guest.ts";
 import { ivmOptions } from "../isolate/ivm-options.ts";
 import { assetBytes, assetText, PYODIDE_DIR, WHEEL_INDEX_JSON } from "./assets.ts";
@@ -101,10 +101,14 @@ export class PythonGuest extends IsolateGuest {
   }
 
   protected async execute(job: WireJob): Promise<Omit<GuestOutcome, "usage">> {
+    // A session's interpreter runs again: no soft stop of an earlier run may linger.
+    const slots = new Int32Array(this.interrupt);
+    Atomics.store(slots, INTERRUPT_SENT, 0);
+    Atomics.store(slots, INTERRUPT_SIGNAL, 0);
     const maxValue = Math.max(MIN_VALUE_CAP, job.limits.maxOutputBytes);
     this.start.applySync(
       undefined,
-      [job.code, job.inputJson, JSON.stringify(job.env), job.id, maxValue, job.limits.memoryMb * MiB],
+      [job.code, job.inputJson, JSON.stringify(job.env), job.id, maxValue, job.limits.memoryMb * MiB, { capabilities: job.capabilities, files: job.files, maxFsBytes: job.limits.maxFsBytes, session: job.session !== undefined }],
       ivmOptions({ arguments: { copy: true }, timeout: this.remaining() }),
     );
     let envelope: unknown = this.poll.applySync(undefined, [], ivmOptions({ result: { copy: true } }));

@@ -1,0 +1,136 @@
+// The job's files for Python guests: Pyodide's in-memory filesystem (Emscripten MEMFS, held in the
+// isolate's heap, so charged to its memoryLimit and gone with it). The job's files are written under
+// /home/user (the cwd), what it leaves in /home/user/output is harvested, and writes are held to the
+// job's maxFsBytes and an entry count (threat: a guest filling memory or the harvest through files).
+const PY_HOME = "/home/user";
+const PY_OUTPUT = PY_HOME + "/output";
+const PY_MAX_ENTRIES = 10000;
+const O_APPEND = 1024;
+// Emscripten numbers errors as WASI does: 51 is ENOSPC (28 would be EINVAL).
+const ENOSPC = 51;
+/** Harvest walks at most this many entries (threat: a folder of a million names stalling the host). */
+const PY_MAX_SCANNED = 20000;
+
+function makePythonFiles(FS) {
+  let maxBytes = 0;
+  let used = 0;
+  let entries = 0;
+  const full = () => new FS.ErrnoError(ENOSPC);
+  const fileNode = (target) => {
+    try {
+      const node = typeof target === "string" ? FS.lookupPath(target, { follow: false }).node : target;
+      return node && FS.isFile(node.mode) ? node : null;
+    } catch { return null; }
+  };
+  const size = (node) => (node && node.usedBytes) || 0;
+
+  const write = FS.write;
+  FS.write = function (stream, buffer, offset, length, position, canOwn) {
+    const node = stream && stream.node;
+    if (node && FS.isFile(node.mode)) {
+      const at = stream.flags & O_APPEND ? size(node) : typeof position === "number" ? position : stream.position;
+      const growth = $Math_max(0, at + length - size(node));
+      if (used + growth > maxBytes) throw full();
+      const written = $Reflect_apply(write, this, [stream, buffer, offset, length, position, canOwn]);
+      used += growth;
+      return written;
+    }
+    return $Reflect_apply(write, this, [stream, buffer, offset, length, position, canOwn]);
+  };
+  const truncate = FS.truncate;
+  FS.truncate = function (target, len) {
+    const node = fileNode(target);
+    const before = size(node);
+    if (node && len > before && used + (len - before) > maxBytes) throw full();
+    const r = $Reflect_apply(truncate, this, [target, len]);
+    if (node) used = $Math_max(0, used + size(node) - before);
+    return r;
+  };
+  const unlink = FS.unlink;
+  FS.unlink = function (path) {
+    const node = fileNode(path);
+    const r = $Reflect_apply(unlink, this, [path]);
+    used = $Math_max(0, used - size(node));
+    entries = $Math_max(0, entries - 1);
+    return r;
+  };
+  const rmdir = FS.rmdir;
+  FS.rmdir = function (path) {
+    const r = $Reflect_apply(rmdir, this, [path]);
+    entries = $Math_max(0, entries - 1);
+    return r;
+  };
+  const rename = FS.rename;
+  FS.rename = function (from, to) {
+    const replaced = fileNode(to);
+    const r = $Reflect_apply(rename, this, [from, to]);
+    if (replaced && replaced !== fileNode(to)) used = $Math_max(0, used - size(replaced));
+    return r;
+  };
+  const mknod = FS.mknod;
+  FS.mknod = function (path, mode, dev) {
+    if (entries >= PY_MAX_ENTRIES) throw full();
+    const r = $Reflect_apply(mknod, this, [path, mode, dev]);
+    entries++;
+    return r;
+  };
+  const symlink = FS.symlink;
+  FS.symlink = function (target, path) {
+    if (entries >= PY_MAX_ENTRIES) throw full();
+    const r = $Reflect_apply(symlink, this, [target, path]);
+    entries++;
+    return r;
+  };
+
+  function exists(path) {
+    try { FS.lookupPath(path, { follow: false }); return true; } catch { return false; }
+  }
+  function removeTree(path) {
+    const names = FS.readdir(path);
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i];
+      if (name === "." || name === "..") continue;
+      const child = path + "/" + name;
+      if (FS.isDir(FS.lstat(child).mode)) { removeTree(child); FS.rmdir(child); } else FS.unlink(child);
+    }
+  }
+
+  /** Before a run: the cap for this run, an empty output folder, the job's files, cwd /home/user. */
+  function begin(setup) {
+    maxBytes = setup.maxFsBytes;
+    if (exists(PY_OUTPUT)) removeTree(PY_OUTPUT);
+    FS.mkdirTree(PY_OUTPUT);
+    for (let i = 0; i < setup.files.length; i++) {
+      const f = setup.files[i];
+      const abs = PY_HOME + "/" + f.path;
+      const slash = abs.lastIndexOf("/");
+      FS.mkdirTree($slice(abs, 0, slash));
+      FS.writeFile(abs, f.bytes);
+    }
+    FS.chdir(PY_HOME);
+  }
+
+  /** Regular files under /home/user/output, never through a symlink: [path relative to /home/user, bytes]. */
+  function harvest() {
+    const out = [];
+    const stack = [PY_OUTPUT];
+    let scanned = 0;
+    while (stack.length) {
+      const dir = stack.pop();
+      let names;
+      try { names = FS.readdir(dir); } catch { continue; }
+      for (let i = 0; i < names.length; i++) {
+        const name = names[i];
+        if (name === "." || name === "..") continue;
+        if (++scanned > PY_MAX_SCANNED) return out;
+        const path = dir + "/" + name;
+        const st = FS.lstat(path);
+        if (FS.isDir(st.mode)) stack[stack.length] = path;
+        else if (FS.isFile(st.mode)) out[out.length] = record({ path: $slice(path, PY_HOME.length + 1), bytes: FS.readFile(path) });
+        // symlinks and devices are skipped (threat: output/x -> /lib/python… or a loop)
+      }
+    }
+    return out;
+  }
+  return { begin, harvest };
+}
