@@ -90,6 +90,12 @@ export class SessionThreads {
   /** One run on the session's thread: resolves when the thread is done with it. */
   #launch(id: string, s: Session, job: WireJob, port: MessagePort, cancel: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
+      if (s.ended) {
+        // The session was ended while this run waited its turn: its thread is gone.
+        const e = new Error("The session was ended before the job ran");
+        e.name = "AbortError";
+        return reject(e);
+      }
       const onMessage = (m: { t?: string }) => { if (m?.t === "done") { cleanup(); resolve(); } };
       const onExit = () => {
         cleanup();
