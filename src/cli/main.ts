@@ -1,13 +1,14 @@
 // `isobox run <file> [--input JSON] [--file NAME=PATH]... [--timeout MS] [--memory MB]
 //                    [--backend auto|isolate|container] [--json]`  (API.md)
-import { readFileSync } from "node:fs";
-import { extname } from "node:path";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, extname, resolve, sep } from "node:path";
 import { parseArgs } from "node:util";
 import { createSandbox } from "../api/sandbox.ts";
 import type { Job, Language, RunResult, Status } from "../api/schemas.ts";
 
 const USAGE = `usage: isobox run <file.js|file.ts|file.py> [--input JSON] [--file NAME=PATH]... [--timeout MS]
-                  [--memory MB] [--backend auto|isolate|container] [--json]`;
+                  [--memory MB] [--backend auto|isolate|container] [--json] [--out DIR]
+  --out DIR   write the job's output files (output/**) under DIR`;
 
 const EXIT: Record<Status, number> = { ok: 0, error: 1, timeout: 124, memory: 137, rejected: 2, output_limit: 3, killed: 3, crashed: 3 };
 const LANGUAGE: Record<string, Language> = { ".js": "javascript", ".mjs": "javascript", ".ts": "typescript", ".mts": "typescript", ".py": "python" };
@@ -34,6 +35,7 @@ export async function main(argv: string[]): Promise<number> {
         memory: { type: "string" },
         backend: { type: "string" },
         json: { type: "boolean", default: false },
+        out: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -85,6 +87,8 @@ export async function main(argv: string[]): Promise<number> {
   } finally {
     await sandbox.close();
   }
+  if (values.out !== undefined) writeOutputs(values.out, result.files);
+  else if (!values.json) for (const f of result.files) process.stderr.write(`[isobox] output file ${f.path} (${f.mimeType}, ${f.bytes.byteLength} bytes; --out DIR saves it)\n`);
   if (values.json) {
     const { files, ...rest } = result;
     const out = { ...rest, files: files.map((f) => ({ path: f.path, mimeType: f.mimeType, bytesBase64: Buffer.from(f.bytes).toString("base64") })) };
@@ -97,4 +101,16 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
   return exitCodeFor(result.status);
+}
+
+/** Output files under `dir`; their paths were normalised by the harvest, checked here again for the host's disk. */
+function writeOutputs(dir: string, files: RunResult["files"]): void {
+  const root = resolve(dir);
+  for (const f of files) {
+    const target = resolve(root, f.path);
+    if (!target.startsWith(root + sep)) continue; // threat: a name that would land outside DIR
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, f.bytes);
+    process.stderr.write(`[isobox] wrote ${target} (${f.mimeType}, ${f.bytes.byteLength} bytes)\n`);
+  }
 }
