@@ -1,0 +1,94 @@
+// Zod schemas: the single source of truth for the fetch capability's options (embedder side) and for
+// the request a guest sends and the response it gets back.
+import { z } from "zod";
+import { parseCidr, type PrivatePolicy } from "./address-guard.ts";
+import { parseAllowEntry } from "./allow-list.ts";
+import { GUEST_METHODS, validateRequestHeaders, type HeaderPairs } from "./headers.ts";
+
+const MiB = 1024 * 1024;
+export const DEFAULT_FETCH_MAX_RESPONSE_BYTES = 10 * MiB;
+export const DEFAULT_FETCH_MAX_REQUEST_BYTES = 10 * MiB;
+export const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
+export const DEFAULT_FETCH_MAX_REDIRECTS = 5;
+export const MAX_URL_LENGTH = 16 * 1024;
+
+const AllowEntrySchema = z.string().max(2048).transform((entry, ctx) => {
+  const rule = parseAllowEntry(entry);
+  if (typeof rule === "string") {
+    ctx.addIssue({ code: "custom", message: `allow entry ${JSON.stringify(entry)}: ${rule}` });
+    return z.NEVER;
+  }
+  return rule;
+});
+
+const PrivateAddressesSchema = z
+  .union([z.boolean(), z.array(z.string().max(64)).max(256)])
+  .transform((value, ctx): PrivatePolicy => {
+    if (typeof value === "boolean") return value;
+    const nets = value.map((text) => parseCidr(text));
+    const bad = value.find((_, i) => nets[i] === undefined);
+    if (bad !== undefined) {
+      ctx.addIssue({ code: "custom", message: `${JSON.stringify(bad)} is not an IP address or CIDR` });
+      return z.NEVER;
+    }
+    return nets as NonNullable<(typeof nets)[number]>[];
+  });
+
+export const FetchOptionsSchema = z.strictObject({
+  /** Hosts or URL patterns a guest may fetch; see allow-list.ts for the grammar. */
+  allow: z.array(AllowEntrySchema).min(1).max(1024),
+  /**
+   * Non-public addresses named hosts may resolve to: false (default), true (loopback, private,
+   * CGNAT, link-local, unique-local… but never unspecified, multicast or broadcast), or CIDRs.
+   * An allow entry that is an IP literal, or `localhost`, unlocks that address / loopback by itself.
+   */
+  allowPrivateAddresses: PrivateAddressesSchema.default(false),
+  maxResponseBytes: z.number().int().nonnegative().max(1024 * MiB).default(DEFAULT_FETCH_MAX_RESPONSE_BYTES),
+  maxRequestBytes: z.number().int().nonnegative().max(1024 * MiB).default(DEFAULT_FETCH_MAX_REQUEST_BYTES),
+  /** One deadline for the whole fetch: every hop, connect, headers and body. */
+  timeoutMs: z.number().int().positive().max(10 * 60_000).default(DEFAULT_FETCH_TIMEOUT_MS),
+  maxRedirects: z.number().int().min(0).max(20).default(DEFAULT_FETCH_MAX_REDIRECTS),
+});
+export type FetchOptions = z.input<typeof FetchOptionsSchema>;
+export type ResolvedFetchOptions = z.output<typeof FetchOptionsSchema>;
+
+const HeadersSchema = z.unknown().transform((input, ctx): HeaderPairs => {
+  const result = validateRequestHeaders(input);
+  if (typeof result === "string") {
+    ctx.addIssue({ code: "custom", message: result });
+    return z.NEVER;
+  }
+  return result;
+});
+
+/**
+ * What a guest sends. `body` is a string (sent as UTF-8) or a Uint8Array (sent byte for byte);
+ * its size is checked against maxRequestBytes by the guarded fetch.
+ */
+export const GuestFetchRequestSchema = z.strictObject({
+  url: z.string().min(1).max(MAX_URL_LENGTH),
+  method: z
+    .string()
+    .max(16)
+    .default("GET")
+    .transform((m) => m.toUpperCase())
+    .pipe(z.enum(GUEST_METHODS, { message: `method must be one of ${GUEST_METHODS.join(", ")}` })),
+  headers: HeadersSchema.optional(),
+  body: z.union([z.string(), z.instanceof(Uint8Array)]).optional(),
+  /** As in fetch: follow (default), manual (return the 3xx itself), error (reject on a redirect). */
+  redirect: z.enum(["follow", "manual", "error"]).default("follow"),
+});
+export type GuestFetchRequest = z.input<typeof GuestFetchRequestSchema>;
+export type ParsedGuestFetchRequest = z.output<typeof GuestFetchRequestSchema>;
+
+export const GuestFetchResponseSchema = z.strictObject({
+  status: z.number().int().min(100).max(999),
+  statusText: z.string(),
+  /** Lowercased names; repeated fields joined with ", ". */
+  headers: z.record(z.string(), z.string()),
+  body: z.instanceof(Uint8Array),
+  /** The final URL after redirects, without fragment. */
+  url: z.string(),
+  redirected: z.boolean(),
+});
+export type GuestFetchResponse = z.output<typeof GuestFetchResponseSchema>;
