@@ -58,7 +58,7 @@ function parseAuthority(text: string): Authority | string {
     portText = text.slice(colon + 1);
   }
   const port = parsePort(portText);
-  if (typeof port === "string") return port;
+  if (typeof port === "object") return port.error;
   if (hostText === "*") return { host: { kind: "any" }, port };
   const wildcard = hostText.startsWith("*.");
   const name = normaliseHost(wildcard ? hostText.slice(2) : hostText);
@@ -73,11 +73,11 @@ function parseAuthority(text: string): Authority | string {
   return { host: { kind: "exact", name }, port };
 }
 
-function parsePort(text: string | undefined): AllowRule["port"] | string {
+function parsePort(text: string | undefined): AllowRule["port"] | { error: string } {
   if (text === undefined) return "default";
   if (text === "*") return "any";
   const n = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
-  return n >= 1 && n <= 65535 ? n : `invalid port "${text}"`;
+  return n >= 1 && n <= 65535 ? n : { error: `invalid port "${text}"` };
 }
 
 /** The WHATWG-normalised host, or "!reason". */
