@@ -17,7 +17,7 @@ import {
 export type GuardedFetchDeps = { lookup?: FetchResolver; connect?: FetchConnector };
 export type GuardedFetch = (req: unknown, signal?: AbortSignal) => Promise<GuestFetchResponse>;
 
-// Threat: a name with very many addresses making one fetch a connection scan.
+// Threat: a name with very many addresses turning one fetch into a connection scan.
 const MAX_ADDRESSES = 16;
 
 export function createGuardedFetch(options: FetchOptions, deps: GuardedFetchDeps = {}): GuardedFetch {
@@ -130,12 +130,12 @@ async function guardedAddresses(url: URL, rules: AllowRule[], opts: ResolvedFetc
     : await resolve(host, lookup, signal);
   const exemptions = rules.flatMap((r): RuleExemption[] => (r.exemption ? [r.exemption] : []));
   const checked: ResolvedAddress[] = [];
-  for (const candidate of candidates.slice(0, MAX_ADDRESSES)) {
+  for (const candidate of candidates) {
     const verdict = checkAddress(candidate.address, exemptions, opts.allowPrivateAddresses);
     if (!verdict.ok) throw new FetchError("address_refused", `fetch refused: ${host} ${literal !== undefined ? "is" : "resolves to"} ${verdict.reason}`);
     checked.push({ address: verdict.address, family: verdict.family });
   }
-  return checked;
+  return checked.slice(0, MAX_ADDRESSES); // all judged, only the first few dialled
 }
 
 async function resolve(host: string, lookup: FetchResolver, signal: AbortSignal): Promise<readonly ResolvedAddress[]> {

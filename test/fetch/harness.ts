@@ -5,7 +5,7 @@
 import http from "node:http";
 import net, { type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
-import { createGuardedFetch, type ConnectTarget, type FetchOptions, type GuardedFetch } from "../../src/fetch/index.ts";
+import { createGuardedFetch, directConnector, type ConnectTarget, type FetchOptions, type GuardedFetch } from "../../src/fetch/index.ts";
 
 export type TestNet = {
   lookups: string[];
@@ -19,9 +19,10 @@ const LOOPBACK = new Set(["127.0.0.1", "::1"]);
 /**
  * `names` maps host names to the addresses the fake resolver returns. `tlsAsPlain` lets an https
  * target be served by a plain loopback HTTP server (the connector decides how bytes travel; the
- * guarded fetch only sees a socket), for the https→http downgrade test.
+ * guarded fetch only sees a socket), for the https→http downgrade test. `tlsDirect` hands loopback
+ * https targets to the production connector (certificate and SNI checks).
  */
-export function testNet(names: Record<string, string[]> = {}, opts: { tlsAsPlain?: boolean } = {}): TestNet {
+export function testNet(names: Record<string, string[]> = {}, opts: { tlsAsPlain?: boolean; tlsDirect?: boolean } = {}): TestNet {
   const lookups: string[] = [];
   const attempts: ConnectTarget[] = [];
   return {
@@ -36,6 +37,7 @@ export function testNet(names: Record<string, string[]> = {}, opts: { tlsAsPlain
     connect(target, signal) {
       attempts.push(target);
       if (!LOOPBACK.has(target.address)) return Promise.reject(new Error(`test connector refuses ${target.address}`));
+      if (target.tls && opts.tlsDirect) return directConnector(target, signal);
       if (target.tls && !opts.tlsAsPlain) return Promise.reject(new Error("test connector has no TLS"));
       return new Promise((resolve, reject) => {
         const socket = net.connect({ host: target.address, port: target.port });
