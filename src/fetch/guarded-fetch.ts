@@ -65,7 +65,7 @@ async function follow(req: ReturnType<typeof parseRequest>, opts: ResolvedFetchO
     hop = { ...hop, headers: [...hop.headers, ["content-type", "text/plain;charset=UTF-8"]] }; // as fetch does
   }
   for (let redirects = 0; ; redirects++) {
-    const res = await fetchOnce(hop, opts, io, signal, req.redirect === "follow");
+    const res = await fetchOnce(hop, opts, io, signal, req.redirect !== "manual");
     if (!isFollowedRedirect(res, req.redirect)) return toGuest(res, hop.url, redirects > 0);
     if (req.redirect === "error") throw new FetchError("redirect_refused", `fetch refused: ${hop.url.origin} redirected and redirect is "error"`);
     if (redirects >= opts.maxRedirects) throw new FetchError("redirect_refused", `fetch refused: more than ${opts.maxRedirects} redirects`);
@@ -154,10 +154,14 @@ async function connectFirst(addresses: ResolvedAddress[], url: URL, connect: Fet
   let last: unknown;
   for (const { address, family } of addresses) {
     try {
-      return await connect({
+      const socket = await connect({
         address, family, port: effectivePort(url), tls: url.protocol === "https:",
         servername: ipLiteral(url.hostname) === undefined ? url.hostname : undefined,
       }, signal);
+      // A late socket error (after the exchange settled, or from any connector) must never become an
+      // unhandled 'error' event that takes the embedding process down; the exchange has its own listeners.
+      socket.on("error", () => {});
+      return socket;
     } catch (err) {
       if (signal.aborted) throw signal.reason;
       last = err;

@@ -1,5 +1,6 @@
 // The guarded fetch against a real HTTP server on 127.0.0.1, explicitly allowed.
 import { randomBytes } from "node:crypto";
+import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { directConnector, systemResolver } from "../../src/fetch/index.ts";
 import { guarded, rejection, startServer, testNet, type TestServer } from "./harness.ts";
@@ -185,5 +186,26 @@ describe("the production resolver and connector (loopback only)", () => {
     const found = await systemResolver("localhost");
     expect(found.length).toBeGreaterThan(0);
     expect(found.every((a) => a.family === 4 || a.family === 6)).toBe(true);
+  });
+});
+
+describe("no proxy from the environment", () => {
+  it("goes direct even while Node's global agent is set to an env proxy", async () => {
+    const proxy = await startServer((_req, res) => res.end("from proxy"));
+    const restore = http.setGlobalProxyFromEnv({ http_proxy: proxy.origin, HTTP_PROXY: proxy.origin });
+    try {
+      // Sanity: the proxy setting is in force for code that uses Node's agents.
+      const viaAgent = await new Promise<string>((resolve, reject) => {
+        http.get(`${server.origin}/hello`, (res) => { let d = ""; res.on("data", (c) => (d += c)); res.on("end", () => resolve(d)); }).on("error", reject);
+      });
+      expect(viaAgent).toBe("from proxy");
+      const hits = proxy.requests.length;
+      const res = await guarded(allowLoopback(), testNet())({ url: `${server.origin}/hello` });
+      expect(Buffer.from(res.body).toString()).toBe("hello");
+      expect(proxy.requests.length).toBe(hits);
+    } finally {
+      restore();
+      await proxy.close();
+    }
   });
 });
