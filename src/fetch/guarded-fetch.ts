@@ -46,14 +46,17 @@ export function createGuardedFetch(options: FetchOptions, deps: GuardedFetchDeps
 
 function parseRequest(raw: unknown, opts: ResolvedFetchOptions): ParsedGuestFetchRequest & { bytes: Buffer | undefined } {
   const parsed = GuestFetchRequestSchema.safeParse(raw);
-  if (!parsed.success) throw new FetchError("invalid_request", `fetch: invalid request: ${describeIssue(parsed.error)}`);
-  const req = parsed.data;
-  const bytes = req.body === undefined ? undefined : typeof req.body === "string" ? Buffer.from(req.body, "utf8") : Buffer.from(req.body);
-  if (bytes && (req.method === "GET" || req.method === "HEAD")) throw new FetchError("invalid_request", `fetch: a ${req.method} request cannot have a body`);
-  // Threat: a guest-built body exhausting host memory or the upstream's patience.
-  if (bytes && bytes.length > opts.maxRequestBytes) {
-    throw new FetchError("invalid_request", `fetch: request body is larger than the ${opts.maxRequestBytes}-byte limit`);
+  if (!parsed.success) {
+    // Not describeIssue: its "(job)" label for the root would puzzle a guest that made one request.
+    const text = parsed.error.issues.slice(0, 3).map((i) => `${i.path.length ? i.path.join(".") : "request"}: ${i.message}`).join("; ");
+    throw new FetchError("invalid_request", `fetch: invalid request: ${text}`);
   }
+  const req = parsed.data;
+  if (req.body !== undefined && (req.method === "GET" || req.method === "HEAD")) throw new FetchError("invalid_request", `fetch: a ${req.method} request cannot have a body`);
+  // Threat: a guest-built body exhausting host memory or the upstream's patience (measured before copying).
+  const size = req.body === undefined ? 0 : typeof req.body === "string" ? Buffer.byteLength(req.body, "utf8") : req.body.byteLength;
+  if (size > opts.maxRequestBytes) throw new FetchError("invalid_request", `fetch: request body is larger than the ${opts.maxRequestBytes}-byte limit`);
+  const bytes = req.body === undefined ? undefined : typeof req.body === "string" ? Buffer.from(req.body, "utf8") : Buffer.from(req.body);
   return { ...req, bytes };
 }
 
