@@ -86,8 +86,19 @@ export function exchange(socket: Socket, req: ExchangeRequest, limits: ExchangeL
       res.on("close", () => {
         if (!res.complete) finish(Object.assign(new Error("response ended early"), { code: "ECONNRESET" }));
       });
-      res.on("end", () => finish(undefined, { ...head, body: new Uint8Array(Buffer.concat(chunks, received)) }));
+      res.on("end", () => finish(undefined, { ...head, body: joinChunks(chunks, received) }));
     });
     request.end(req.body);
   });
+}
+
+/** One copy into a Uint8Array that owns its whole ArrayBuffer (a pooled Buffer slice would carry neighbours' bytes across a transfer). */
+function joinChunks(chunks: readonly Buffer[], length: number): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
 }
