@@ -10,8 +10,8 @@ import { FetchError, networkError } from "./errors.ts";
 import { exchange, type ExchangeRequest, type ExchangeResponse } from "./exchange.ts";
 import { nextHop, isFollowedRedirect } from "./redirects.ts";
 import {
-  FetchOptionsSchema, GuestFetchRequestSchema,
-  type FetchOptions, type GuestFetchResponse, type ParsedGuestFetchRequest, type ResolvedFetchOptions,
+  compileFetchOptions, FetchOptionsSchema, GuestFetchRequestSchema,
+  type CompiledFetchOptions, type FetchOptions, type GuestFetchResponse, type ParsedGuestFetchRequest,
 } from "./schemas.ts";
 
 export type GuardedFetchDeps = { lookup?: FetchResolver; connect?: FetchConnector };
@@ -23,7 +23,7 @@ const MAX_ADDRESSES = 16;
 export function createGuardedFetch(options: FetchOptions, deps: GuardedFetchDeps = {}): GuardedFetch {
   const parsed = FetchOptionsSchema.safeParse(options);
   if (!parsed.success) throw new TypeError(`isobox: invalid fetch options: ${describeIssue(parsed.error)}`);
-  const opts = parsed.data;
+  const opts = compileFetchOptions(parsed.data);
   const io = { lookup: deps.lookup ?? systemResolver, connect: deps.connect ?? directConnector };
   return async (raw, signal) => {
     const req = parseRequest(raw, opts);
@@ -44,7 +44,7 @@ export function createGuardedFetch(options: FetchOptions, deps: GuardedFetchDeps
   };
 }
 
-function parseRequest(raw: unknown, opts: ResolvedFetchOptions): ParsedGuestFetchRequest & { bytes: Buffer | undefined } {
+function parseRequest(raw: unknown, opts: CompiledFetchOptions): ParsedGuestFetchRequest & { bytes: Buffer | undefined } {
   const parsed = GuestFetchRequestSchema.safeParse(raw);
   if (!parsed.success) {
     // Not describeIssue: its "(job)" label for the root would puzzle a guest that made one request.
@@ -62,7 +62,7 @@ function parseRequest(raw: unknown, opts: ResolvedFetchOptions): ParsedGuestFetc
 
 type Io = { lookup: FetchResolver; connect: FetchConnector };
 
-async function follow(req: ReturnType<typeof parseRequest>, opts: ResolvedFetchOptions, io: Io, signal: AbortSignal): Promise<GuestFetchResponse> {
+async function follow(req: ReturnType<typeof parseRequest>, opts: CompiledFetchOptions, io: Io, signal: AbortSignal): Promise<GuestFetchResponse> {
   let hop: ExchangeRequest = { url: parseUrl(req.url), method: req.method, headers: req.headers ?? [], body: req.bytes };
   if (typeof req.body === "string" && !hop.headers.some(([n]) => n === "content-type")) {
     hop = { ...hop, headers: [...hop.headers, ["content-type", "text/plain;charset=UTF-8"]] }; // as fetch does
@@ -91,7 +91,7 @@ function toGuest(res: ExchangeResponse, url: URL, redirected: boolean): GuestFet
 }
 
 /** One hop: every check, then one connection that this function owns and always destroys. */
-async function fetchOnce(hop: ExchangeRequest, opts: ResolvedFetchOptions, io: Io, signal: AbortSignal, following: boolean): Promise<ExchangeResponse> {
+async function fetchOnce(hop: ExchangeRequest, opts: CompiledFetchOptions, io: Io, signal: AbortSignal, following: boolean): Promise<ExchangeResponse> {
   const rules = admit(hop.url, opts.allow);
   const addresses = await guardedAddresses(hop.url, rules, opts, io.lookup, signal);
   const socket = await connectFirst(addresses, hop.url, io.connect, signal);
@@ -124,7 +124,7 @@ function admit(url: URL, allow: readonly AllowRule[]): AllowRule[] {
  * name is (threat: a name with one public and one private address, where a fallback or a later
  * round-robin pick lands on the private one).
  */
-async function guardedAddresses(url: URL, rules: AllowRule[], opts: ResolvedFetchOptions, lookup: FetchResolver, signal: AbortSignal): Promise<ResolvedAddress[]> {
+async function guardedAddresses(url: URL, rules: AllowRule[], opts: CompiledFetchOptions, lookup: FetchResolver, signal: AbortSignal): Promise<ResolvedAddress[]> {
   const host = url.hostname;
   const literal = ipLiteral(host);
   const candidates = literal !== undefined ? [{ address: literal, family: literal.includes(":") ? 6 : 4 } as const]

@@ -2,7 +2,7 @@
 // the request a guest sends and the response it gets back.
 import { z } from "zod";
 import { parseCidr, type PrivatePolicy } from "./address-guard.ts";
-import { parseAllowEntry } from "./allow-list.ts";
+import { parseAllowEntry, type AllowRule } from "./allow-list.ts";
 import { GUEST_METHODS, validateRequestHeaders, type HeaderPairs } from "./headers.ts";
 
 const MiB = 1024 * 1024;
@@ -12,27 +12,18 @@ export const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
 export const DEFAULT_FETCH_MAX_REDIRECTS = 5;
 export const MAX_URL_LENGTH = 16 * 1024;
 
-const AllowEntrySchema = z.string().max(2048).transform((entry, ctx) => {
+// Entries and CIDRs are validated here but stay strings in the output, so parsed options are plain
+// data: they can be embedded in SandboxOptionsSchema, cross a process boundary, and be parsed again.
+// createGuardedFetch compiles them (compileFetchOptions) once.
+const AllowEntrySchema = z.string().max(2048).superRefine((entry, ctx) => {
   const rule = parseAllowEntry(entry);
-  if (typeof rule === "string") {
-    ctx.addIssue({ code: "custom", message: `allow entry ${JSON.stringify(entry)}: ${rule}` });
-    return z.NEVER;
-  }
-  return rule;
+  if (typeof rule === "string") ctx.addIssue({ code: "custom", message: `allow entry ${JSON.stringify(entry)}: ${rule}` });
 });
 
-const PrivateAddressesSchema = z
-  .union([z.boolean(), z.array(z.string().max(64)).max(256)])
-  .transform((value, ctx): PrivatePolicy => {
-    if (typeof value === "boolean") return value;
-    const nets = value.map((text) => parseCidr(text));
-    const bad = value.find((_, i) => nets[i] === undefined);
-    if (bad !== undefined) {
-      ctx.addIssue({ code: "custom", message: `${JSON.stringify(bad)} is not an IP address or CIDR` });
-      return z.NEVER;
-    }
-    return nets as NonNullable<(typeof nets)[number]>[];
-  });
+const PrivateAddressesSchema = z.union([
+  z.boolean(),
+  z.array(z.string().max(64).refine((text) => parseCidr(text) !== undefined, { error: (i) => `${JSON.stringify(i.input)} is not an IP address or CIDR` })).max(256),
+]);
 
 export const FetchOptionsSchema = z.strictObject({
   /** Hosts or URL patterns a guest may fetch; see allow-list.ts for the grammar. */
@@ -51,6 +42,19 @@ export const FetchOptionsSchema = z.strictObject({
 });
 export type FetchOptions = z.input<typeof FetchOptionsSchema>;
 export type ResolvedFetchOptions = z.output<typeof FetchOptionsSchema>;
+
+/** Parsed options with the allow-list and private-address policy compiled for matching. */
+export type CompiledFetchOptions = Omit<ResolvedFetchOptions, "allow" | "allowPrivateAddresses"> & {
+  allow: AllowRule[];
+  allowPrivateAddresses: PrivatePolicy;
+};
+
+export function compileFetchOptions(opts: ResolvedFetchOptions): CompiledFetchOptions {
+  const allow = opts.allow.map((entry) => parseAllowEntry(entry) as AllowRule); // validated by the schema
+  const p = opts.allowPrivateAddresses;
+  const allowPrivateAddresses = typeof p === "boolean" ? p : p.map((text) => parseCidr(text)!);
+  return { ...opts, allow, allowPrivateAddresses };
+}
 
 const HeadersSchema = z.unknown().transform((input, ctx): HeaderPairs => {
   const result = validateRequestHeaders(input);

@@ -76,6 +76,15 @@ describe("allow-list entries are validated when the sandbox is created", () => {
     expect(() => createGuardedFetch({ allow: ["*"], allowPrivateAddresses: ["intranet"] })).toThrow(/not an IP address or CIDR/);
   });
 
+  it("parses to plain data that can be embedded in the sandbox options and parsed again", async () => {
+    const once = FetchOptionsSchema.parse({ allow: ["api.test", "https://*.example.test/v1/"], allowPrivateAddresses: ["10.0.0.0/8"] });
+    expect(once.allow).toEqual(["api.test", "https://*.example.test/v1/"]);
+    expect(FetchOptionsSchema.parse(structuredClone(once))).toEqual(once);
+    const netw = testNet({ "api.test": [PUBLIC] });
+    await rejection(guarded(once, netw)({ url: "http://api.test/" }));
+    expect(netw.attempts).toHaveLength(1);
+  });
+
   it("fills in the documented defaults", () => {
     const opts = FetchOptionsSchema.parse({ allow: ["api.test"] });
     expect(opts).toMatchObject({ allowPrivateAddresses: false, maxResponseBytes: 10 * 1024 * 1024, maxRequestBytes: 10 * 1024 * 1024, timeoutMs: 30_000, maxRedirects: 5 });
