@@ -4,7 +4,6 @@ export { createGuardedFetch, type GuardedFetch, type GuardedFetchDeps } from "./
 export {
   FetchOptionsSchema, GuestFetchRequestSchema, GuestFetchResponseSchema,
   DEFAULT_FETCH_MAX_RESPONSE_BYTES, DEFAULT_FETCH_MAX_REQUEST_BYTES, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_FETCH_MAX_REDIRECTS,
-  compileFetchOptions, type CompiledFetchOptions,
   type FetchOptions, type ResolvedFetchOptions, type GuestFetchRequest, type ParsedGuestFetchRequest, type GuestFetchResponse,
 } from "./schemas.ts";
 export { FetchError, type FetchErrorCode } from "./errors.ts";
