@@ -195,7 +195,11 @@ class BindingTimeout(BindingError, TimeoutError):
     """The host did not answer within the call's timeout."""
 
 
-_ERRORS = {"ValidationError": ValidationError, "TimeoutError": BindingTimeout}
+class FetchError(BindingError):
+    """The host refused or could not complete a fetch (allow-list, address guard, size, timeout)."""
+
+
+_ERRORS = {"ValidationError": ValidationError, "TimeoutError": BindingTimeout, "FetchError": FetchError}
 _CAPS = {"bindings": (), "mcp": {}, "fetch": False}
 _SESSION = {"keep": False, "scope": None}
 
@@ -306,6 +310,7 @@ _isobox.FetchResponse = FetchResponse
 _isobox.BindingError = BindingError
 _isobox.ValidationError = ValidationError
 _isobox.BindingTimeout = BindingTimeout
+_isobox.FetchError = FetchError
 _sys.modules["isobox"] = _isobox
 
 

@@ -14,6 +14,7 @@ import { ensurePythonSnapshot, pythonSnapshotFile } from "../python/snapshot-fil
 import { describeIssue } from "./issues.ts";
 import { jobFiles } from "../vfs/job-files.ts";
 import { CallDispatcher, type HostCapabilities } from "../bindings/dispatcher.ts";
+import { fetchCapability } from "../bindings/fetch-call.ts";
 
 export interface Sandbox {
   run(job: Job): Promise<RunResult>;
@@ -39,6 +40,8 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
 class IsoboxSandbox implements Sandbox {
   readonly #opts: ReturnType<typeof SandboxOptionsSchema.parse>;
   readonly #host: SandboxHost;
+  /** What jobs may call on the host besides their bindings (MCP tools, fetch), shared by every job. */
+  readonly #capabilities: HostCapabilities = {};
   #closed = false;
   readonly started: Promise<void>;
 
@@ -58,6 +61,7 @@ class IsoboxSandbox implements Sandbox {
         maxAgeMs: opts.sessions?.maxAgeMs ?? DEFAULT_SESSIONS.maxAgeMs,
       },
     });
+    if (opts.fetch) this.#capabilities.fetch = fetchCapability(opts.fetch);
     this.started = this.#host.ready;
     if ((opts.warm?.python ?? 0) > 0) ensurePythonSnapshot();
   }
@@ -136,7 +140,7 @@ class IsoboxSandbox implements Sandbox {
       limits,
       stream: { stdout: !!j.onStdout, stderr: !!j.onStderr },
       files: files.files,
-      capabilities: { bindings: Object.keys(bindings), mcp: {}, fetch: false },
+      capabilities: { bindings: Object.keys(bindings), mcp: {}, fetch: !!this.#capabilities.fetch },
       ...(j.session !== undefined ? { session: j.session } : {}),
       ...(sourceMap ? { sourceMap } : {}),
       ...(inputJson !== undefined ? { inputJson } : {}),
@@ -155,8 +159,6 @@ class IsoboxSandbox implements Sandbox {
     }
   }
 
-  /** What jobs may call on the host besides their bindings (MCP tools, fetch), shared by every job. */
-  #capabilities: HostCapabilities = {};
 
   async #dispatch(wire: WireJob, calls: CallDispatcher, signal?: AbortSignal, onStdout?: (l: string) => void, onStderr?: (l: string) => void): Promise<RunResult> {
     const onAbort = () => this.#host.abort(wire.id);

@@ -1,6 +1,7 @@
 // Zod schemas are the single source of truth for every shape that crosses a boundary (STYLE.md):
 // options and jobs are validated at the door, TypeScript types are inferred from them.
 import { z } from "zod";
+import { FetchOptionsSchema } from "../fetch/schemas.ts";
 
 const MiB = 1024 * 1024;
 
@@ -77,6 +78,8 @@ export const SandboxOptionsSchema = z.strictObject({
     (v) => typeof v === "function",
     { message: "must be a function" },
   ).optional(),
+  /** The allow-listed fetch capability (off without it); see src/fetch/schemas.ts. */
+  fetch: FetchOptionsSchema.optional(),
   sessions: z.strictObject({
     /** Live sessions at once; the least recently used idle one is ended to make room. */
     max: z.number().int().min(1).max(1024).optional(),

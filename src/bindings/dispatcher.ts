@@ -87,7 +87,7 @@ export class CallDispatcher {
       const value = await this.#run(call);
       answer = this.#encode(value);
     } catch (e) {
-      answer = { ok: false, name: e instanceof CallRefused ? e.kindName : "BindingError", message: messageOf(e) };
+      answer = { ok: false, name: e instanceof CallRefused ? e.kindName : call.kind === "fetch" ? "FetchError" : "BindingError", message: messageOf(e) };
     }
     const event: BindingCallEvent = { jobId: this.#ctx.jobId, name: label, ok: answer.ok, ms: performance.now() - started };
     if (this.#ctx.session !== undefined) event.session = this.#ctx.session;
