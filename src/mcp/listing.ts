@@ -24,7 +24,8 @@ export interface Listing {
   skipped: SkippedMcpTool[];
 }
 
-async function allPages(client: Client, maxTools: number, signal: AbortSignal, timeout: number): Promise<{ tools: Tool[]; truncated: boolean }> {
+/** Every page's tools, and why the listing was cut short (null when it ended normally). */
+async function allPages(client: Client, maxTools: number, signal: AbortSignal, timeout: number): Promise<{ tools: Tool[]; cut: string | null }> {
   const tools: Tool[] = [];
   const seen = new Set<string>();
   let cursor: string | undefined;
@@ -32,12 +33,13 @@ async function allPages(client: Client, maxTools: number, signal: AbortSignal, t
     const res = await client.listTools(cursor === undefined ? {} : { cursor }, { signal, timeout });
     tools.push(...res.tools);
     // One extra tool is kept so "more than maxTools" can be reported rather than silently cut.
-    if (tools.length > maxTools) return { tools, truncated: true };
+    if (tools.length > maxTools) return { tools, cut: `more than ${maxTools} tools listed` };
     cursor = res.nextCursor;
-    if (cursor === undefined || seen.has(cursor)) return { tools, truncated: false };
+    if (cursor === undefined) return { tools, cut: null };
+    if (seen.has(cursor)) return { tools, cut: "the tool listing repeated a page cursor" };
     seen.add(cursor);
   }
-  return { tools, truncated: true };
+  return { tools, cut: `the tool listing ran past ${MAX_PAGES} pages` };
 }
 
 function schemaSize(schema: unknown): number {
@@ -62,15 +64,12 @@ export async function listServerTools(
   validator: ArgumentValidator,
   limits: { maxTools: number; signal: AbortSignal; timeoutMs: number },
 ): Promise<Listing> {
-  const { tools: raw, truncated } = await allPages(client, limits.maxTools, limits.signal, limits.timeoutMs);
+  const { tools: raw, cut } = await allPages(client, limits.maxTools, limits.signal, limits.timeoutMs);
   const skipped: SkippedMcpTool[] = [];
   const kept: Array<{ t: Tool; check: ArgumentCheck }> = [];
   const names = new Set<string>();
   for (const t of raw) {
-    if (kept.length >= limits.maxTools) {
-      skipped.push({ server, name: "(the rest)", reason: `more than ${limits.maxTools} tools listed` });
-      break;
-    }
+    if (kept.length >= limits.maxTools) break;
     let reason = refusal(t, names);
     let check: ArgumentCheck | undefined;
     if (reason === null) {
@@ -87,7 +86,7 @@ export async function listServerTools(
     names.add(t.name);
     kept.push({ t, check });
   }
-  if (truncated && !skipped.some((s) => s.name === "(the rest)")) skipped.push({ server, name: "(the rest)", reason: "tool listing did not end" });
+  if (cut !== null) skipped.push({ server, name: "(the rest)", reason: cut });
   const aliases = assignAliases(kept.map((k) => k.t.name));
   const tools = kept.map(({ t, check }, i): ListedTool => {
     const description = cutDescription(t.description);

@@ -32,7 +32,17 @@ export const McpStdioServerSchema = z.strictObject({
 export const McpServerSchema = z.union([McpHttpServerSchema, McpStdioServerSchema]);
 export type McpServer = z.infer<typeof McpServerSchema>;
 
-export const McpServersSchema = z.record(ServerNameSchema, McpServerSchema);
+// The key check runs on the raw object first: z.record silently drops an own `__proto__` key (from
+// JSON.parse), so the refusal above would never see it (threat: a config that "loses" a server).
+export const McpServersSchema = z
+  .unknown()
+  .superRefine((v, ctx) => {
+    if (typeof v !== "object" || v === null) return;
+    for (const k of Object.keys(v)) {
+      if (RESERVED_NAMES.has(k)) ctx.addIssue({ code: "custom", path: [k], message: "MCP server name is reserved (__proto__, constructor, prototype)" });
+    }
+  })
+  .pipe(z.record(ServerNameSchema, McpServerSchema));
 export type McpServers = z.input<typeof McpServersSchema>;
 
 export const McpConnectOptionsSchema = z.strictObject({

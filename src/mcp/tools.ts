@@ -184,6 +184,7 @@ function connectReason(e: unknown, signal: AbortSignal, timeoutMs: number, redac
   const code = (e as { code?: unknown } | null)?.code;
   if (code === "ENOENT") return "its command was not found";
   if (code === 401 || code === 403) return `refused the credentials (HTTP ${code})`;
+  if (code === ErrorCode.ConnectionClosed) return "closed the connection before initialising (did the process exit?)";
   const message = e instanceof Error ? e.message : String(e);
   return `could not connect: ${redactor.redact(message)}`;
 }
