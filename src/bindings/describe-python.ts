@@ -1,5 +1,5 @@
 // describe.ts for Python guests: a stub of `from isobox import host` (keyword arguments, docstrings).
-import { type Node, type SchemaCtx, MAX_MEMBERS, descriptionOf, objectInput, properties, requiredSet, typesOf, unionMembers, withSchema } from "./describe-schema.ts";
+import { type Node, type SchemaCtx, rootCtx, MAX_MEMBERS, descriptionOf, objectInput, properties, requiredSet, typesOf, unionMembers, withSchema } from "./describe-schema.ts";
 import type { CapabilityEntry, JsonSchema } from "./describe.ts";
 
 const PY_KEYWORDS = new Set(
@@ -88,8 +88,8 @@ function pyDocstring(e: CapabilityEntry, params: Array<[string, unknown]>, unspe
 /** `def name(*, a: int, b: str = ..., **kwargs: Any) -> R` for object inputs, `def name(value: T, /)` otherwise. */
 function pyParameters(e: CapabilityEntry): { sig: string; props: Array<[string, unknown]>; unspellable: string[] } {
   const obj = objectInput(e.inputSchema);
-  if (!obj) return { sig: `value: ${pyType(e.inputSchema, { root: e.inputSchema, seen: new Set(), depth: 0 })}, /`, props: [], unspellable: [] };
-  const ctx: SchemaCtx = { root: e.inputSchema, seen: new Set(), depth: 1 };
+  if (!obj) return { sig: `value: ${pyType(e.inputSchema, rootCtx(e.inputSchema, 0))}, /`, props: [], unspellable: [] };
+  const ctx: SchemaCtx = rootCtx(e.inputSchema, 1);
   const all = properties(obj);
   const props = all.slice(0, MAX_MEMBERS);
   const req = requiredSet(obj);
@@ -110,7 +110,7 @@ function pyParameters(e: CapabilityEntry): { sig: string; props: Array<[string, 
 
 function pySignature(name: string, e: CapabilityEntry, indent: string): string {
   const { sig, props, unspellable } = pyParameters(e);
-  const out = e.outputSchema ? pyType(e.outputSchema, { root: e.outputSchema, seen: new Set(), depth: 0 }) : "Any";
+  const out = e.outputSchema ? pyType(e.outputSchema, rootCtx(e.outputSchema, 0)) : "Any";
   return `${indent}@staticmethod\n${indent}def ${name}(${sig}) -> ${out}:\n${pyDocstring(e, props, unspellable, `${indent}    `)}${indent}    ...`;
 }
 

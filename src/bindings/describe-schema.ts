@@ -13,11 +13,22 @@ const MAX_DEPTH = 8;
 /** Enums and property lists longer than this are summarised (threat: a prompt flooded by one schema). */
 export const MAX_MEMBERS = 100;
 
-
 export interface SchemaCtx {
   root: JsonSchema;
   seen: Set<string>;
   depth: number;
+  /** Schema nodes left to visit for this signature, shared by every branch. */
+  budget: { left: number };
+}
+
+/**
+ * Threat: a small schema whose `$ref`s fan out (100 properties each pointing at a definition with
+ * 100 properties…) expanding exponentially within MAX_DEPTH. Past this many nodes, types are unknown.
+ */
+const NODE_BUDGET = 2000;
+
+export function rootCtx(root: JsonSchema, depth = 0): SchemaCtx {
+  return { root, seen: new Set(), depth, budget: { left: NODE_BUDGET } };
 }
 
 export function isObj(v: unknown): v is JsonSchema {
@@ -36,7 +47,7 @@ function resolveRef(ref: string, ctx: SchemaCtx): unknown {
 
 /** Follows `$ref` and calls `f` on the target, or returns `fallback` for a cycle/missing ref/too deep. */
 export function withSchema<T>(schema: unknown, ctx: SchemaCtx, fallback: T, f: (s: JsonSchema | boolean, c: SchemaCtx) => T): T {
-  if (ctx.depth > MAX_DEPTH) return fallback;
+  if (ctx.depth > MAX_DEPTH || --ctx.budget.left < 0) return fallback;
   if (isObj(schema) && typeof schema.$ref === "string") {
     if (ctx.seen.has(schema.$ref)) return fallback;
     const target = resolveRef(schema.$ref, ctx);
@@ -74,7 +85,7 @@ export function descriptionOf(schema: unknown): string | undefined {
 
 /** An object-typed input schema, i.e. one whose properties can be arguments. */
 export function objectInput(schema: JsonSchema): JsonSchema | undefined {
-  return withSchema(schema, { root: schema, seen: new Set(), depth: 0 }, undefined, (s) =>
+  return withSchema(schema, rootCtx(schema, 0), undefined, (s) =>
     typeof s !== "boolean" && typesOf(s).includes("object") ? s : undefined,
   );
 }

@@ -1,5 +1,5 @@
 // describe.ts for JavaScript/TypeScript guests: a `declare module "isobox:host"` text.
-import { type Node, type SchemaCtx, MAX_MEMBERS, dedupe, descriptionOf, isObj, objectInput, properties, requiredSet, typesOf, unionMembers, withSchema } from "./describe-schema.ts";
+import { type Node, type SchemaCtx, rootCtx, MAX_MEMBERS, dedupe, descriptionOf, isObj, objectInput, properties, requiredSet, typesOf, unionMembers, withSchema } from "./describe-schema.ts";
 import type { CapabilityEntry, JsonSchema } from "./describe.ts";
 
 /** A string literal that no JS/TS lexer can end early (JSON escapes, plus the two JS line breaks). */
@@ -83,6 +83,9 @@ function tsOfType(type: string, s: JsonSchema, c: SchemaCtx): string {
 /** `{ a: string; b?: number }`; with `indent`, one documented member per line. */
 function tsObject(s: JsonSchema, c: SchemaCtx, indent: string): string {
   const props = properties(s);
+  // Members count against the signature's node budget too: a fan-out schema must not print millions of them.
+  c.budget.left -= Math.min(props.length, MAX_MEMBERS);
+  if (c.budget.left < 0) return "Record<string, unknown>";
   const req = requiredSet(s);
   const extra = s.additionalProperties;
   const members = props.slice(0, MAX_MEMBERS).map(([k, v]) => {
@@ -99,11 +102,11 @@ function tsObject(s: JsonSchema, c: SchemaCtx, indent: string): string {
 }
 
 function tsSignature(e: CapabilityEntry, indent: string): string {
-  const ctx: SchemaCtx = { root: e.inputSchema, seen: new Set(), depth: 0 };
+  const ctx: SchemaCtx = rootCtx(e.inputSchema, 0);
   const obj = objectInput(e.inputSchema);
   const argType = obj ? tsObject(obj, { ...ctx, depth: 1 }, `${indent}  `) : tsType(e.inputSchema, ctx);
   const optional = obj !== undefined ? requiredSet(obj).size === 0 : argType === "unknown";
-  const out = e.outputSchema ? tsType(e.outputSchema, { root: e.outputSchema, seen: new Set(), depth: 0 }) : "unknown";
+  const out = e.outputSchema ? tsType(e.outputSchema, rootCtx(e.outputSchema, 0)) : "unknown";
   return `(args${optional ? "?" : ""}: ${argType}): Promise<${out}>`;
 }
 

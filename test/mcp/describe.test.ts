@@ -180,6 +180,27 @@ describe.skipIf(!hasPython)("describeCapabilities for Python", () => {
   });
 });
 
+describe("describeCapabilities against schema bombs", () => {
+  it("stays small and fast for $refs that fan out exponentially (100 props x 8 levels)", () => {
+    const $defs: Record<string, unknown> = {};
+    for (let level = 0; level < 8; level++) {
+      const props: Record<string, unknown> = {};
+      for (let i = 0; i < 100; i++) props[`p${i}`] = { $ref: `#/$defs/d${level + 1}` };
+      $defs[`d${level}`] = { type: "object", properties: props };
+    }
+    $defs.d8 = { type: "string" };
+    const bomb: CapabilityEntry = { path: ["srv", "bomb"], inputSchema: { type: "object", properties: { root: { $ref: "#/$defs/d0" } }, $defs } };
+    const t0 = performance.now();
+    for (const lang of ["typescript", "python"] as const) expect(describeCapabilities([bomb], lang).length).toBeLessThan(200_000);
+    expect(performance.now() - t0).toBeLessThan(2_000);
+  });
+
+  it("ends a self-referencing schema with unknown instead of recursing", () => {
+    const text = describeCapabilities([{ path: ["f"], inputSchema: { $ref: "#", type: "object", properties: { self: { $ref: "#" } } } }], "typescript");
+    expect(text).toContain("export function f(args?: unknown): Promise<unknown>;");
+  });
+});
+
 describe("bindingInputJsonSchema", () => {
   it("converts a zod schema to JSON Schema without the $schema noise", () => {
     expect(bindingInputJsonSchema(z.object({ q: z.string(), n: z.number().optional() }))).toEqual({
