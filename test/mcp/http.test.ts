@@ -1,4 +1,5 @@
 // McpTools against a real SDK McpServer behind streamable HTTP on 127.0.0.1, which checks a token header.
+import { createServer } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { McpCallError, McpConnectError, McpTools } from "../../src/mcp/index.ts";
 import { type HttpFixture, startHttpFixture } from "./http-fixture.ts";
@@ -109,6 +110,21 @@ describe("McpTools over streamable HTTP, connection failures", () => {
     const message = (e as Error).message;
     expect(message).toMatch(/^MCP server "down": /);
     for (const secret of ["hunter2secret", "sk-live-abcdef", url.host]) expect(message).not.toContain(secret);
+  });
+
+  it("does not carry the credential header across a redirect to another origin (token exfiltration via 307)", async () => {
+    const target = await startHttpFixture(); // another port: another origin
+    const redirector = createServer((_req, res) => res.writeHead(307, { location: target.url }).end());
+    await new Promise<void>((r) => redirector.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(redirector.address() as { port: number }).port}/mcp`;
+    try {
+      const e = await McpTools.connect({ r: { url, headers: { "x-fixture-token": "secret-token-xyz" } } }, { timeoutMs: 3_000 }).catch((err: unknown) => err);
+      expect(e).toBeInstanceOf(McpConnectError);
+      expect(target.seenHeaders.filter((h) => h["x-fixture-token"] === "secret-token-xyz")).toEqual([]);
+    } finally {
+      redirector.close();
+      await target.close();
+    }
   });
 
   it("later calls fail as disconnected once the HTTP server is gone", async () => {
