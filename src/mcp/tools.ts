@@ -111,22 +111,13 @@ export class McpTools {
     const entry = typeof tool === "string" ? link.tools.get(tool) : undefined;
     const label = `${link.name}.${displayName(String(tool))}`;
     if (entry === undefined) throw new McpCallError("unknown_tool", `MCP server "${link.name}" has no tool named "${displayName(String(tool))}"`);
-    const argsObject = args === undefined ? {} : args;
-    const invalid = entry.check(argsObject);
-    if (invalid !== null) throw new McpCallError("invalid_arguments", invalid);
-    // MCP arguments are a JSON object whatever the schema says (threat: a permissive `{}` schema letting
-    // an array or a string through to a server that indexes it).
-    if (typeof argsObject !== "object" || argsObject === null || Array.isArray(argsObject)) {
-      throw new McpCallError("invalid_arguments", `invalid arguments for ${label}: arguments must be an object`);
-    }
-    if (Buffer.byteLength(JSON.stringify(argsObject)) > this.#maxMessageBytes) {
-      throw new McpCallError("invalid_arguments", `invalid arguments for ${label}: larger than ${this.#maxMessageBytes} bytes`);
-    }
+    const wire = wireArguments(entry, label, args, this.#maxMessageBytes);
     if (link.closed || this.#closing) throw new McpCallError("disconnected", `MCP server "${link.name}" is not connected`);
     const timeoutMs = opts.timeoutMs ?? this.#callTimeoutMs;
+    if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) throw new TypeError("timeoutMs must be a positive integer");
     let result: CallToolResult;
     try {
-      const request = { name: tool, arguments: argsObject as Record<string, unknown> };
+      const request = { name: tool, arguments: wire };
       result = (await link.client.callTool(request, undefined, { timeout: timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) })) as CallToolResult;
     } catch (e) {
       throw callFailure(link, label, e, timeoutMs, opts.signal);
@@ -143,6 +134,29 @@ export class McpTools {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/**
+ * The arguments exactly as they will be sent: a JSON object, within the size cap, valid for the tool.
+ * Validation runs on the JSON round-trip, not on the caller's object (threat: `toJSON`, getters or
+ * `undefined` members making what was checked differ from what the server receives).
+ */
+function wireArguments(entry: ListedTool, label: string, args: unknown, maxBytes: number): Record<string, unknown> {
+  const refuse = (why: string) => new McpCallError("invalid_arguments", `invalid arguments for ${label}: ${why}`);
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(args === undefined ? {} : args);
+  } catch {
+    throw refuse("arguments must be JSON (no cycles, BigInt or functions)");
+  }
+  // MCP arguments are a JSON object whatever the schema says (threat: a permissive `{}` schema letting
+  // an array or a string through to a server that indexes it).
+  if (text === undefined || !text.startsWith("{")) throw refuse("arguments must be an object");
+  if (Buffer.byteLength(text) > maxBytes) throw refuse(`larger than ${maxBytes} bytes`);
+  const wire = JSON.parse(text) as Record<string, unknown>;
+  const invalid = entry.check(wire);
+  if (invalid !== null) throw new McpCallError("invalid_arguments", invalid);
+  return wire;
 }
 
 async function closeLink(link: ServerLink): Promise<void> {

@@ -93,6 +93,13 @@ describe("McpTools over stdio", () => {
     expect(badEnum.message).toContain('arguments/mode must be equal to one of the allowed values: ["upper","lower"]');
     const notObject = await rejection(mcp.call("fx", "echo", ["text"]));
     expect(notObject.code).toBe("invalid_arguments");
+    const cyclic: Record<string, unknown> = { text: "a" };
+    cyclic.self = cyclic;
+    expect((await rejection(mcp.call("fx", "echo", cyclic))).message).toBe("invalid arguments for fx.echo: arguments must be JSON (no cycles, BigInt or functions)");
+    expect((await rejection(mcp.call("fx", "echo", { text: "a", n: 1n }))).code).toBe("invalid_arguments");
+    // Checked after the JSON round-trip: a toJSON cannot swap in what was not validated.
+    const sneaky = { text: "ok", toJSON: () => ({ text: 42 }) };
+    expect((await rejection(mcp.call("fx", "echo", sneaky))).message).toBe("invalid arguments for fx.echo: arguments/text must be string");
     const after = (await mcp.call("fx", "calls", {})) as { calls: string[] };
     expect(after.calls).toEqual(before.calls);
   });
