@@ -4,6 +4,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
+import { RE2JS } from "re2js";
 import type { JsonSchema } from "./schemas.ts";
 
 // ajv-formats ships CJS with `exports.default`; under nodenext its default import is the module object.
@@ -11,7 +12,25 @@ const addFormats = ((addFormatsModule as unknown as { default?: unknown }).defau
 
 export type ArgumentCheck = (args: unknown) => string | null;
 
+/**
+ * `pattern`/`patternProperties` run on the host against guest-chosen strings, with patterns a server
+ * chose. Threat: `^(a+)+$` and a crafted argument freezing the embedder's event loop (ReDoS). RE2
+ * (re2js: pure JS, linear time) runs them instead of V8's backtracking engine. A pattern RE2 cannot
+ * express (lookaround, backreferences) is not checked on the host; the server still checks it.
+ */
+function re2Engine(pattern: string): { test: (s: string) => boolean; toString: () => string } {
+  // toString is ajv's cache key for compiled patterns: it must differ per pattern.
+  try {
+    const re = RE2JS.compile(pattern);
+    return { test: (s) => re.test(s), toString: () => `re2:${pattern}` };
+  } catch {
+    return { test: () => true, toString: () => `unchecked:${pattern}` };
+  }
+}
+re2Engine.code = "re2Engine"; // ajv requires it; only used by standalone code generation, which is not used here
+
 const OPTIONS = {
+  code: { regExp: re2Engine },
   strict: false, // servers use keywords ajv does not know (examples, x-*): ignore, do not fail
   allErrors: false, // threat: allErrors on hostile data is a documented ajv DoS; the first error is enough
   addUsedSchema: false, // two tools with the same $id must not collide in one ajv instance
