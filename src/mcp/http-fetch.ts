@@ -89,8 +89,9 @@ export function cappedFetch(maxMessageBytes: number, base: typeof fetch = fetch)
   return async (input, init) => {
     const res = await base(input, init);
     // Redirects and bodiless statuses are passed through: the SDK reads only their headers, and a
-    // Response cannot be rebuilt with a body for 204/304.
-    if (!res.body || res.status < 200 || res.status >= 300 || res.status === 204) return res;
+    // Response cannot be rebuilt with a body for 204/205/304. Error statuses are capped like the rest:
+    // the SDK reads their whole body into its error message.
+    if (!res.body || (res.status >= 300 && res.status < 400) || res.status === 204 || res.status === 205) return res;
     const isSse = (res.headers.get("content-type") ?? "").toLowerCase().includes("text/event-stream");
     const declared = Number(res.headers.get("content-length") ?? NaN);
     if (!isSse && declared > maxMessageBytes) {

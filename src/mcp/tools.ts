@@ -199,6 +199,9 @@ function connectReason(e: unknown, signal: AbortSignal, timeoutMs: number, redac
   if (code === "ENOENT") return "its command was not found";
   if (code === 401 || code === 403) return `refused the credentials (HTTP ${code})`;
   if (code === ErrorCode.ConnectionClosed) return "closed the connection before initialising (did the process exit?)";
+  // Its text quotes the response body, which a hostile server fills as it likes: the status is enough.
+  if (e instanceof StreamableHTTPError) return `answered HTTP ${e.code ?? "error"}`;
+  if (e instanceof TypeError) return "is unreachable"; // fetch failed: the cause names the address
   const message = e instanceof Error ? e.message : String(e);
   return `could not connect: ${redactor.redact(message)}`;
 }
