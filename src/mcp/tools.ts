@@ -1,0 +1,233 @@
+// McpTools: the embedding process's connections to the configured MCP servers, and the one door
+// through which a guest's `host.<server>.<tool>(args)` reaches them. It owns every SDK client (and so
+// every stdio child process); `close()` is their single disposal path.
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { describeIssue } from "../api/issues.ts";
+import { ArgumentValidator } from "./arguments.ts";
+import { McpCallError, McpConnectError, SecretRedactor, secretsOf } from "./errors.ts";
+import { BROKEN_STREAM_CODE, MessageTooLargeError, TOO_LARGE_CODE } from "./http-fetch.ts";
+import { type ListedTool, listServerTools } from "./listing.ts";
+import { displayName } from "./names.ts";
+import { unwrapToolResult } from "./result.ts";
+import { McpConnectOptionsSchema, McpServersSchema, type McpConnectOptions, type McpServer, type McpServers, type McpTool, type SkippedMcpTool } from "./schemas.ts";
+import { createTransport } from "./transport.ts";
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_MAX_TOOLS_PER_SERVER = 1000;
+
+export interface McpCallOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+/** One connected server. `tools` is keyed by the verbatim tool name in a Map: no prototype lookups. */
+interface ServerLink {
+  name: string;
+  client: Client;
+  pid: () => number | null;
+  redactor: SecretRedactor;
+  tools: Map<string, ListedTool>;
+  /** Set when the transport closed (child died, close() ran): later calls fail without trying. */
+  closed: boolean;
+  /** Set when the stdio transport dropped a message over maxMessageBytes. */
+  oversize: boolean;
+}
+
+const VERSION = "0.1.0";
+
+export class McpTools {
+  readonly #links: Map<string, ServerLink>;
+  readonly #skipped: SkippedMcpTool[];
+  readonly #callTimeoutMs: number;
+  readonly #maxMessageBytes: number;
+  #closing: Promise<void> | undefined;
+
+  private constructor(links: Map<string, ServerLink>, skipped: SkippedMcpTool[], callTimeoutMs: number, maxMessageBytes: number) {
+    this.#links = links;
+    this.#skipped = skipped;
+    this.#callTimeoutMs = callTimeoutMs;
+    this.#maxMessageBytes = maxMessageBytes;
+  }
+
+  /** Connects every server in parallel; if any fails, those already connected are closed and the first failure is thrown. */
+  static async connect(servers: McpServers, opts: McpConnectOptions = {}): Promise<McpTools> {
+    const parsedServers = McpServersSchema.safeParse(servers);
+    if (!parsedServers.success) throw new TypeError(`mcp.servers: ${describeIssue(parsedServers.error)}`);
+    const parsedOpts = McpConnectOptionsSchema.safeParse(opts);
+    if (!parsedOpts.success) throw new TypeError(`mcp options: ${describeIssue(parsedOpts.error)}`);
+    const o = parsedOpts.data;
+    const limits = {
+      timeoutMs: o.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      maxMessageBytes: o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      maxTools: o.maxToolsPerServer ?? DEFAULT_MAX_TOOLS_PER_SERVER,
+    };
+    const validator = new ArgumentValidator();
+    const entries = Object.entries(parsedServers.data);
+    const settled = await Promise.allSettled(entries.map(([name, config]) => connectServer(name, config, validator, limits)));
+    const links = new Map<string, ServerLink>();
+    const skipped: SkippedMcpTool[] = [];
+    let failure: unknown;
+    for (const s of settled) {
+      if (s.status === "fulfilled") {
+        links.set(s.value.link.name, s.value.link);
+        skipped.push(...s.value.skipped);
+      } else failure ??= s.reason;
+    }
+    const tools = new McpTools(links, skipped, o.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, limits.maxMessageBytes);
+    if (failure !== undefined) {
+      await tools.close();
+      throw failure;
+    }
+    return tools;
+  }
+
+  /** Every exposed tool, servers in configuration order, tools in listing order. */
+  tools(): McpTool[] {
+    return [...this.#links.values()].flatMap((l) => [...l.tools.values()].map((t) => structuredClone(t.tool)));
+  }
+
+  /** Tools a server listed that are not exposed, with the reason (odd names, huge schemas, duplicates…). */
+  skipped(): SkippedMcpTool[] {
+    return this.#skipped.map((s) => ({ ...s }));
+  }
+
+  /** The stdio child's pid of `server`, while it runs (diagnostics and tests). */
+  pid(server: string): number | null {
+    return this.#links.get(server)?.pid() ?? null;
+  }
+
+  /**
+   * Calls `server`'s tool `tool` (its verbatim name) with `args` (undefined = `{}`). Rejects with an
+   * McpCallError whose message is fit for the guest; arguments are validated before the server is asked.
+   */
+  async call(server: string, tool: string, args: unknown, opts: McpCallOptions = {}): Promise<unknown> {
+    const link = typeof server === "string" ? this.#links.get(server) : undefined;
+    if (link === undefined) throw new McpCallError("unknown_tool", `no MCP server named "${displayName(String(server))}"`);
+    const entry = typeof tool === "string" ? link.tools.get(tool) : undefined;
+    const label = `${link.name}.${displayName(String(tool))}`;
+    if (entry === undefined) throw new McpCallError("unknown_tool", `MCP server "${link.name}" has no tool named "${displayName(String(tool))}"`);
+    const wire = wireArguments(entry, label, args, this.#maxMessageBytes);
+    if (link.closed || this.#closing) throw new McpCallError("disconnected", `MCP server "${link.name}" is not connected`);
+    const timeoutMs = opts.timeoutMs ?? this.#callTimeoutMs;
+    if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) throw new TypeError("timeoutMs must be a positive integer");
+    let result: CallToolResult;
+    try {
+      const request = { name: tool, arguments: wire };
+      result = (await link.client.callTool(request, undefined, { timeout: timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) })) as CallToolResult;
+    } catch (e) {
+      throw callFailure(link, label, e, timeoutMs, opts.signal);
+    }
+    return unwrapToolResult(result, label, link.redactor);
+  }
+
+  /** Closes every client; stdio children get stdin closed, then SIGTERM, then SIGKILL (the SDK's ladder). Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= Promise.allSettled([...this.#links.values()].map((l) => closeLink(l))).then(() => undefined);
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/**
+ * The arguments exactly as they will be sent: a JSON object, within the size cap, valid for the tool.
+ * Validation runs on the JSON round-trip, not on the caller's object (threat: `toJSON`, getters or
+ * `undefined` members making what was checked differ from what the server receives).
+ */
+function wireArguments(entry: ListedTool, label: string, args: unknown, maxBytes: number): Record<string, unknown> {
+  const refuse = (why: string) => new McpCallError("invalid_arguments", `invalid arguments for ${label}: ${why}`);
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(args === undefined ? {} : args);
+  } catch {
+    throw refuse("arguments must be JSON (no cycles, BigInt or functions)");
+  }
+  // MCP arguments are a JSON object whatever the schema says (threat: a permissive `{}` schema letting
+  // an array or a string through to a server that indexes it).
+  if (text === undefined || !text.startsWith("{")) throw refuse("arguments must be an object");
+  if (Buffer.byteLength(text) > maxBytes) throw refuse(`larger than ${maxBytes} bytes`);
+  const wire = JSON.parse(text) as Record<string, unknown>;
+  const invalid = entry.check(wire);
+  if (invalid !== null) throw new McpCallError("invalid_arguments", invalid);
+  return wire;
+}
+
+async function closeLink(link: ServerLink): Promise<void> {
+  link.closed = true;
+  await link.client.close().catch(() => {});
+}
+
+async function connectServer(
+  name: string,
+  config: McpServer,
+  validator: ArgumentValidator,
+  limits: { timeoutMs: number; maxMessageBytes: number; maxTools: number },
+): Promise<{ link: ServerLink; skipped: SkippedMcpTool[] }> {
+  const redactor = new SecretRedactor(secretsOf(config));
+  const { transport, pid } = createTransport(config, limits.maxMessageBytes);
+  const client = new Client({ name: "isobox", version: VERSION }, { capabilities: {} });
+  const link: ServerLink = { name, client, pid, redactor, tools: new Map(), closed: false, oversize: false };
+  client.onclose = () => {
+    link.closed = true;
+  };
+  client.onerror = (e) => {
+    // The stdio transport reports an over-cap message this way just before it closes.
+    if (/ReadBuffer exceeded maximum size/.test(e.message)) link.oversize = true;
+  };
+  const signal = AbortSignal.timeout(limits.timeoutMs);
+  try {
+    await client.connect(transport, { signal, timeout: limits.timeoutMs });
+    const listing = await listServerTools(name, client, validator, { maxTools: limits.maxTools, signal, timeoutMs: limits.timeoutMs });
+    for (const t of listing.tools) link.tools.set(t.tool.name, t);
+    return { link, skipped: listing.skipped };
+  } catch (e) {
+    await closeLink(link);
+    throw new McpConnectError(name, connectReason(e, signal, limits.timeoutMs, redactor), { cause: e });
+  }
+}
+
+function connectReason(e: unknown, signal: AbortSignal, timeoutMs: number, redactor: SecretRedactor): string {
+  if (signal.aborted) return `did not connect and list its tools within ${timeoutMs} ms`;
+  const code = (e as { code?: unknown } | null)?.code;
+  if (code === "ENOENT") return "its command was not found";
+  if (code === 401 || code === 403) return `refused the credentials (HTTP ${code})`;
+  if (code === ErrorCode.ConnectionClosed) return "closed the connection before initialising (did the process exit?)";
+  // Its text quotes the response body, which a hostile server fills as it likes: the status is enough.
+  if (e instanceof StreamableHTTPError) return `answered HTTP ${e.code ?? "error"}`;
+  if (e instanceof TypeError) return "is unreachable"; // fetch failed: the cause names the address
+  const message = e instanceof Error ? e.message : String(e);
+  return `could not connect: ${redactor.redact(message)}`;
+}
+
+function callFailure(link: ServerLink, label: string, e: unknown, timeoutMs: number, signal: AbortSignal | undefined): McpCallError {
+  if (signal?.aborted) return new McpCallError("aborted", `call to ${label} was aborted`);
+  const code = e instanceof McpError ? e.code : undefined;
+  if (e instanceof MessageTooLargeError || code === TOO_LARGE_CODE || link.oversize) {
+    return new McpCallError("too_large", `${label}: the MCP server's answer exceeded the size limit`);
+  }
+  if (code === ErrorCode.RequestTimeout) return new McpCallError("timeout", `${label} did not answer within ${timeoutMs} ms`);
+  if (code === ErrorCode.ConnectionClosed || code === BROKEN_STREAM_CODE || link.closed) {
+    return new McpCallError("disconnected", `MCP server "${link.name}" closed the connection during the call to ${label}`);
+  }
+  if (e instanceof McpError) {
+    // A JSON-RPC error from the server: its own words, redacted, without the SDK's "MCP error N:" prefix.
+    return new McpCallError("protocol", `${label}: ${link.redactor.redact(e.message.replace(/^MCP error -?\d+: /, ""))}`);
+  }
+  if (e instanceof StreamableHTTPError) {
+    // Its text quotes the response body and can name the endpoint: only the status is passed on.
+    return new McpCallError("disconnected", `MCP server "${link.name}" answered HTTP ${e.code ?? "error"} to the call to ${label}`);
+  }
+  if (e instanceof TypeError || (e as { code?: unknown } | null)?.code !== undefined) {
+    // fetch failures, HTTP status errors: their text can name the address, so it is not passed on.
+    return new McpCallError("disconnected", `MCP server "${link.name}" is unreachable`);
+  }
+  // Anything else (a malformed result the SDK's schema refused, an output-schema mismatch) is summarised.
+  return new McpCallError("protocol", `${label}: the MCP server answered with a malformed result`);
+}

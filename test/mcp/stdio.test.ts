@@ -1,0 +1,198 @@
+// McpTools against a real SDK McpServer spawned over stdio (test/fixtures/mcp-stdio-server.ts).
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { McpCallError, McpConnectError, McpTools } from "../../src/mcp/index.ts";
+
+const fixture = fileURLToPath(new URL("../fixtures/mcp-stdio-server.ts", import.meta.url));
+const stdio = (env?: Record<string, string>) => ({ command: process.execPath, args: [fixture], ...(env ? { env } : {}) });
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Live child processes of this test process (zombies excluded). */
+function childPids(): number[] {
+  const out = execFileSync("ps", ["-o", "pid=,stat=,comm=", "--ppid", String(process.pid)], { encoding: "utf8" });
+  return out
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/))
+    .filter(([pid, stat, comm]) => pid && !stat?.startsWith("Z") && comm !== "ps")
+    .map(([pid]) => Number(pid));
+}
+
+async function rejection(p: Promise<unknown>): Promise<McpCallError> {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(McpCallError);
+  return e as McpCallError;
+}
+
+describe("McpTools over stdio", () => {
+  let mcp: McpTools;
+  beforeAll(async () => {
+    process.env.ISOBOX_TEST_EMBEDDER_SECRET = "must-not-reach-the-child";
+    mcp = await McpTools.connect({ fx: stdio({ FIXTURE_TOKEN: "tok-4f9a1c77e2" }) }, { callTimeoutMs: 5_000 });
+  });
+  afterAll(async () => {
+    await mcp.close();
+  });
+
+  it("lists the server's tools with descriptions and JSON Schemas", () => {
+    const tools = mcp.tools();
+    expect(tools.map((t) => t.name)).toEqual(["echo", "json_text", "plain_text", "image_only", "fail", "never", "die", "big", "env_keys", "calls"]);
+    const echo = tools.find((t) => t.name === "echo")!;
+    expect(echo).toMatchObject({ server: "fx", alias: "echo", description: "Echoes text, repeated `times` times." });
+    expect(echo.inputSchema).toMatchObject({ type: "object", properties: { text: { type: "string" } }, required: ["text"] });
+    expect(echo.outputSchema).toMatchObject({ type: "object", properties: { times: { type: "number" } } });
+  });
+
+  it("returns structuredContent when the tool gives it", async () => {
+    expect(await mcp.call("fx", "echo", { text: "ab", times: 2 })).toEqual({ text: "abab", times: 2 });
+  });
+
+  it("parses the first text block as JSON when there is no structuredContent", async () => {
+    expect(await mcp.call("fx", "json_text", {})).toEqual({ issues: [{ id: 1, title: "crash" }], total: 1 });
+  });
+
+  it("returns plain text as a string, and undefined arguments as {}", async () => {
+    expect(await mcp.call("fx", "plain_text", undefined)).toBe("hello from the tool");
+  });
+
+  it("returns the raw content array when there is no text block", async () => {
+    expect(await mcp.call("fx", "image_only", {})).toEqual([{ type: "image", data: "iVBORw0KGgo=", mimeType: "image/png" }]);
+  });
+
+  it("turns isError into an McpCallError carrying only the tool's text", async () => {
+    const e = await rejection(mcp.call("fx", "fail", {}));
+    expect(e.code).toBe("tool_error");
+    expect(e.message).toBe("repository not found");
+    expect(e.stack).toBe("McpCallError: repository not found");
+  });
+
+  it("redacts the server's configured secrets from an error text the server echoes", async () => {
+    const e = await rejection(mcp.call("fx", "fail", { why: "auth failed for token tok-4f9a1c77e2" }));
+    expect(e.message).toBe("auth failed for token [redacted]");
+  });
+
+  it("refuses invalid arguments before the server sees the call, with a message naming the field", async () => {
+    const before = (await mcp.call("fx", "calls", {})) as { calls: string[] };
+    const wrongType = await rejection(mcp.call("fx", "echo", { text: 42 }));
+    expect(wrongType.code).toBe("invalid_arguments");
+    expect(wrongType.message).toBe("invalid arguments for fx.echo: arguments/text must be string");
+    const missing = await rejection(mcp.call("fx", "echo", {}));
+    expect(missing.message).toBe("invalid arguments for fx.echo: arguments must have required property 'text'");
+    const badEnum = await rejection(mcp.call("fx", "echo", { text: "a", mode: "sideways" }));
+    expect(badEnum.message).toContain('arguments/mode must be equal to one of the allowed values: ["upper","lower"]');
+    const notObject = await rejection(mcp.call("fx", "echo", ["text"]));
+    expect(notObject.code).toBe("invalid_arguments");
+    const cyclic: Record<string, unknown> = { text: "a" };
+    cyclic.self = cyclic;
+    expect((await rejection(mcp.call("fx", "echo", cyclic))).message).toBe("invalid arguments for fx.echo: arguments must be JSON (no cycles, BigInt or functions)");
+    expect((await rejection(mcp.call("fx", "echo", { text: "a", n: 1n }))).code).toBe("invalid_arguments");
+    // Checked after the JSON round-trip: a toJSON cannot swap in what was not validated.
+    const sneaky = { text: "ok", toJSON: () => ({ text: 42 }) };
+    expect((await rejection(mcp.call("fx", "echo", sneaky))).message).toBe("invalid arguments for fx.echo: arguments/text must be string");
+    const after = (await mcp.call("fx", "calls", {})) as { calls: string[] };
+    expect(after.calls).toEqual(before.calls);
+  });
+
+  it("names an unknown server or tool without reaching any server", async () => {
+    expect((await rejection(mcp.call("nope", "echo", {}))).message).toBe('no MCP server named "nope"');
+    expect((await rejection(mcp.call("fx", "toString", {}))).message).toBe('MCP server "fx" has no tool named "toString"');
+    expect((await rejection(mcp.call("fx", "__proto__", {}))).code).toBe("unknown_tool");
+  });
+
+  it("gives the child only the SDK's safe environment plus its configured env (no embedder secrets)", async () => {
+    const { keys } = (await mcp.call("fx", "env_keys", {})) as { keys: string[] };
+    expect(keys).toContain("FIXTURE_TOKEN");
+    expect(keys).not.toContain("ISOBOX_TEST_EMBEDDER_SECRET");
+  });
+
+  it("times out a tool that never answers, and the server stays usable", async () => {
+    const t0 = Date.now();
+    const e = await rejection(mcp.call("fx", "never", {}, { timeoutMs: 300 }));
+    expect(e.code).toBe("timeout");
+    expect(e.message).toBe("fx.never did not answer within 300 ms");
+    expect(Date.now() - t0).toBeLessThan(3_000);
+    expect(await mcp.call("fx", "plain_text", {})).toBe("hello from the tool");
+  });
+
+  it("stops waiting when the caller's signal aborts", async () => {
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 100);
+    const e = await rejection(mcp.call("fx", "never", {}, { signal: ac.signal }));
+    expect(e.code).toBe("aborted");
+  });
+});
+
+describe("McpTools over stdio, hostile outcomes", () => {
+  it("fails a call at once when the server process dies mid-call, and later calls too", async () => {
+    const mcp = await McpTools.connect({ fx: stdio() });
+    try {
+      const t0 = Date.now();
+      const e = await rejection(mcp.call("fx", "die", {}, { timeoutMs: 10_000 }));
+      expect(e.code).toBe("disconnected");
+      expect(e.message).toBe('MCP server "fx" closed the connection during the call to fx.die');
+      expect(Date.now() - t0).toBeLessThan(5_000);
+      expect((await rejection(mcp.call("fx", "plain_text", {}))).message).toBe('MCP server "fx" is not connected');
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it("refuses a result larger than maxMessageBytes instead of buffering it (tool steered to answer 3 MB)", async () => {
+    const mcp = await McpTools.connect({ fx: stdio() }, { maxMessageBytes: 1024 * 1024 });
+    try {
+      expect(((await mcp.call("fx", "big", { bytes: 1000 })) as string).length).toBe(1000);
+      const e = await rejection(mcp.call("fx", "big", { bytes: 3 * 1024 * 1024 }));
+      expect(e.code).toBe("too_large");
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it("close() leaves no child process behind, even with a call pending", async () => {
+    const mcp = await McpTools.connect({ a: stdio(), b: stdio() });
+    const pids = [mcp.pid("a"), mcp.pid("b")];
+    expect(pids.every((p) => typeof p === "number" && alive(p))).toBe(true);
+    const pending = mcp.call("a", "never", {}, { timeoutMs: 60_000 }).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 100));
+    await mcp.close();
+    await mcp.close(); // idempotent
+    expect(await pending).toBeInstanceOf(McpCallError);
+    for (const pid of pids) expect(alive(pid!)).toBe(false);
+    expect(childPids().filter((p) => pids.includes(p))).toEqual([]);
+    expect((await rejection(mcp.call("b", "plain_text", {}))).code).toBe("disconnected");
+  });
+
+  it("names the server when its command cannot be spawned, and kills the servers that did connect", async () => {
+    const before = childPids();
+    const e = await McpTools.connect({ good: stdio(), broken: { command: "/nonexistent/isobox-mcp-server" } }).catch((err: unknown) => err);
+    expect(childPids().filter((p) => !before.includes(p))).toEqual([]);
+    expect(e).toBeInstanceOf(McpConnectError);
+    expect((e as McpConnectError).server).toBe("broken");
+    expect((e as Error).message).toBe('MCP server "broken": its command was not found');
+  });
+
+  it("names the server when it does not answer initialize in time", async () => {
+    const silent = { command: process.execPath, args: ["-e", "setInterval(() => {}, 1000)"] };
+    const t0 = Date.now();
+    const e = await McpTools.connect({ mute: silent }, { timeoutMs: 500 }).catch((err: unknown) => err);
+    expect((e as Error).message).toBe('MCP server "mute": did not connect and list its tools within 500 ms');
+    expect(Date.now() - t0).toBeLessThan(8_000);
+  });
+
+  it("names the server when its process exits before initialize", async () => {
+    const e = await McpTools.connect({ quitter: { command: process.execPath, args: ["-e", "process.exit(1)"] } }).catch((err: unknown) => err);
+    expect(e).toBeInstanceOf(McpConnectError);
+    expect((e as Error).message).toBe('MCP server "quitter": closed the connection before initialising (did the process exit?)');
+  });
+});
