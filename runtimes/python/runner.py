@@ -217,9 +217,11 @@ def _call(kind, name, args):
 
 
 def _arguments(args, kwargs):
-    if args and (len(args) > 1 or kwargs or not isinstance(args[0], dict)):
-        raise TypeError("pass arguments by keyword (host.name(a=1)) or as one dict")
-    return dict(args[0]) if args else kwargs
+    if args and (len(args) > 1 or kwargs):
+        raise TypeError("pass arguments by keyword (host.name(a=1)) or as one value (a dict, or what a non-object schema takes)")
+    if args:
+        return dict(args[0]) if isinstance(args[0], dict) else args[0]
+    return kwargs
 
 
 def _callable(kind, name, label):

@@ -15,12 +15,22 @@ import { describeIssue } from "./issues.ts";
 import { jobFiles } from "../vfs/job-files.ts";
 import { CallDispatcher, type HostCapabilities } from "../bindings/dispatcher.ts";
 import { fetchCapability } from "../bindings/fetch-call.ts";
+import { McpCapability } from "../bindings/mcp-call.ts";
+import { bindingInputJsonSchema, describeCapabilities, type CapabilityEntry } from "../bindings/describe.ts";
+import { McpTools } from "../mcp/index.ts";
+import type { Bindings } from "./schemas.ts";
 
 export interface Sandbox {
   run(job: Job): Promise<RunResult>;
   /** Ends a session now: its guest, variables and files are gone; the next run with the id starts afresh. */
   endSession(id: string): Promise<void>;
   close(): Promise<void>;
+  /**
+   * The capabilities a job gets (bindings, MCP tools), as text for an LLM prompt ("code mode"):
+   * `declare module "isobox:host"` for JavaScript/TypeScript, a `from isobox import host` stub for
+   * Python, with each schema's types and each description. Job-level `bindings` may be added.
+   */
+  describe(options: { language: Language; bindings?: Bindings }): string;
   /** Diagnostics: the pid of the sandbox host process (changes after a crash restart). */
   readonly hostPid: number;
 }
@@ -33,7 +43,12 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
   const parsed = SandboxOptionsSchema.safeParse(options);
   if (!parsed.success) throw new TypeError(`isobox: invalid sandbox options: ${describeIssue(parsed.error)}`);
   const sandbox = new IsoboxSandbox(parsed.data);
-  await sandbox.started;
+  try {
+    await sandbox.started;
+  } catch (e) {
+    await sandbox.close();
+    throw e;
+  }
   return sandbox;
 }
 
@@ -62,8 +77,35 @@ class IsoboxSandbox implements Sandbox {
       },
     });
     if (opts.fetch) this.#capabilities.fetch = fetchCapability(opts.fetch);
-    this.started = this.#host.ready;
+    this.started = Promise.all([this.#host.ready, this.#connectMcp()]).then(() => {});
     if ((opts.warm?.python ?? 0) > 0) ensurePythonSnapshot();
+  }
+
+  /** MCP servers are connected once, for every job; their credentials stay in this process. */
+  async #connectMcp(): Promise<void> {
+    const mcp = this.#opts.mcp;
+    if (!mcp) return;
+    const { servers, ...connect } = mcp;
+    for (const name of Object.keys(servers)) {
+      if (this.#opts.bindings && Object.hasOwn(this.#opts.bindings, name)) throw new TypeError(`isobox: invalid sandbox options: mcp.servers.${name}: a binding has the same name`);
+    }
+    this.#mcp = new McpCapability(await McpTools.connect(servers, connect));
+    this.#capabilities.mcp = this.#mcp;
+  }
+
+  #mcp: McpCapability | null = null;
+
+  describe(options: { language: Language; bindings?: Bindings }): string {
+    const language = options?.language;
+    if (language !== "javascript" && language !== "typescript" && language !== "python") throw new TypeError("isobox: describe({ language }) takes javascript, typescript or python");
+    const bindings = { ...this.#opts.bindings, ...options.bindings };
+    const entries: CapabilityEntry[] = Object.entries(bindings).map(([name, b]) => ({
+      path: [name],
+      ...(b.description !== undefined ? { description: b.description } : {}),
+      inputSchema: bindingInputJsonSchema(b.input),
+    }));
+    if (this.#mcp) entries.push(...this.#mcp.entries());
+    return describeCapabilities(entries, language);
   }
 
   get hostPid(): number {
@@ -121,6 +163,9 @@ class IsoboxSandbox implements Sandbox {
     const files = jobFiles(j.files, limits.maxFsBytes);
     if ("error" in files) return statusResult("rejected", "InvalidJob", files.error, wall());
     const bindings = { ...this.#opts.bindings, ...j.bindings };
+    const mcpNames = this.#mcp?.names() ?? {};
+    const clash = Object.keys(bindings).find((name) => Object.hasOwn(mcpNames, name));
+    if (clash) return statusResult("rejected", "InvalidJob", `bindings.${clash}: an MCP server has the same name`, wall());
 
     const filename = FILENAMES[j.language];
     let code = j.code;
@@ -140,7 +185,7 @@ class IsoboxSandbox implements Sandbox {
       limits,
       stream: { stdout: !!j.onStdout, stderr: !!j.onStderr },
       files: files.files,
-      capabilities: { bindings: Object.keys(bindings), mcp: {}, fetch: !!this.#capabilities.fetch },
+      capabilities: { bindings: Object.keys(bindings), mcp: mcpNames, fetch: !!this.#capabilities.fetch },
       ...(j.session !== undefined ? { session: j.session } : {}),
       ...(sourceMap ? { sourceMap } : {}),
       ...(inputJson !== undefined ? { inputJson } : {}),
@@ -182,6 +227,6 @@ class IsoboxSandbox implements Sandbox {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#host.close();
+    await Promise.all([this.#host.close(), this.#mcp?.close()]);
   }
 }

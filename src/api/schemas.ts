@@ -2,6 +2,7 @@
 // options and jobs are validated at the door, TypeScript types are inferred from them.
 import { z } from "zod";
 import { FetchOptionsSchema } from "../fetch/schemas.ts";
+import { McpConnectOptionsSchema, McpServersSchema } from "../mcp/schemas.ts";
 
 const MiB = 1024 * 1024;
 
@@ -78,6 +79,8 @@ export const SandboxOptionsSchema = z.strictObject({
     (v) => typeof v === "function",
     { message: "must be a function" },
   ).optional(),
+  /** MCP servers whose tools every job gets as `host.<server>.<tool>`; see src/mcp/. */
+  mcp: McpConnectOptionsSchema.extend({ servers: McpServersSchema }).strict().optional(),
   /** The allow-listed fetch capability (off without it); see src/fetch/schemas.ts. */
   fetch: FetchOptionsSchema.optional(),
   sessions: z.strictObject({

@@ -58,6 +58,14 @@ export function parseArgs(json: string): unknown {
   return value;
 }
 
+/** The error class the guest sees: the refusal's own, a capability's (`guestName`), or the kind's default. */
+function guestErrorName(e: unknown, call: CapabilityCall): string {
+  if (e instanceof CallRefused) return e.kindName;
+  const named = (e as { guestName?: unknown } | null)?.guestName;
+  if (typeof named === "string") return named;
+  return call.kind === "fetch" ? "FetchError" : "BindingError";
+}
+
 function messageOf(e: unknown): string {
   const text = e instanceof Error ? e.message : typeof e === "string" ? e : "The host handler failed";
   return text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE)}…` : text;
@@ -87,7 +95,7 @@ export class CallDispatcher {
       const value = await this.#run(call);
       answer = this.#encode(value);
     } catch (e) {
-      answer = { ok: false, name: e instanceof CallRefused ? e.kindName : call.kind === "fetch" ? "FetchError" : "BindingError", message: messageOf(e) };
+      answer = { ok: false, name: guestErrorName(e, call), message: messageOf(e) };
     }
     const event: BindingCallEvent = { jobId: this.#ctx.jobId, name: label, ok: answer.ok, ms: performance.now() - started };
     if (this.#ctx.session !== undefined) event.session = this.#ctx.session;
