@@ -4,11 +4,14 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, extname, resolve, sep } from "node:path";
 import { parseArgs } from "node:util";
 import { createSandbox } from "../api/sandbox.ts";
-import type { Job, Language, RunResult, Status } from "../api/schemas.ts";
+import type { Job, Language, RunResult, SandboxOptions, Status } from "../api/schemas.ts";
 
 const USAGE = `usage: isobox run <file.js|file.ts|file.py> [--input JSON] [--file NAME=PATH]... [--timeout MS]
                   [--memory MB] [--backend auto|isolate|container] [--json] [--out DIR]
-  --out DIR   write the job's output files (output/**) under DIR`;
+  --out DIR                 write the job's output files (output/**) under DIR
+  --mcp NAME=URL|SCRIPT|CMD  give the job an MCP server's tools as host.NAME.<tool> (an http(s) URL,
+                            a .js/.ts server script run with this Node, or a command line)
+  --allow-fetch HOST        give the job fetch() to HOST (repeatable; see README for patterns)`;
 
 const EXIT: Record<Status, number> = { ok: 0, error: 1, timeout: 124, memory: 137, rejected: 2, output_limit: 3, killed: 3, crashed: 3 };
 const LANGUAGE: Record<string, Language> = { ".js": "javascript", ".mjs": "javascript", ".ts": "typescript", ".mts": "typescript", ".py": "python" };
@@ -36,6 +39,8 @@ export async function main(argv: string[]): Promise<number> {
         backend: { type: "string" },
         json: { type: "boolean", default: false },
         out: { type: "string" },
+        mcp: { type: "string", multiple: true },
+        "allow-fetch": { type: "string", multiple: true },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -80,7 +85,23 @@ export async function main(argv: string[]): Promise<number> {
     job.onStderr = (line) => process.stderr.write(`${line}\n`);
   }
 
-  const sandbox = await createSandbox({ concurrency: 1, warm: { javascript: 0 } });
+  const options: SandboxOptions = { concurrency: 1, warm: { javascript: 0 } };
+  if (values.mcp?.length) {
+    const servers: Record<string, { url: string } | { command: string; args: string[] }> = {};
+    for (const spec of values.mcp) {
+      const eq = spec.indexOf("=");
+      if (eq <= 0) return fail(`--mcp expects NAME=URL|SCRIPT|COMMAND, got ${spec}`);
+      servers[spec.slice(0, eq)] = mcpServer(spec.slice(eq + 1));
+    }
+    options.mcp = { servers };
+  }
+  if (values["allow-fetch"]?.length) options.fetch = { allow: values["allow-fetch"] };
+  let sandbox;
+  try {
+    sandbox = await createSandbox(options);
+  } catch (e) {
+    return fail((e as Error).message);
+  }
   let result: RunResult;
   try {
     result = await sandbox.run(job);
@@ -113,4 +134,12 @@ function writeOutputs(dir: string, files: RunResult["files"]): void {
     writeFileSync(target, f.bytes);
     process.stderr.write(`[isobox] wrote ${target} (${f.mimeType}, ${f.bytes.byteLength} bytes)\n`);
   }
+}
+
+/** `--mcp` value: an http(s) URL, a server script for this Node, or a command line split on spaces. */
+function mcpServer(spec: string): { url: string } | { command: string; args: string[] } {
+  if (/^https?:\/\//.test(spec)) return { url: spec };
+  if (/\.(m?js|m?ts)$/.test(spec)) return { command: process.execPath, args: [resolve(spec)] };
+  const [command, ...args] = spec.split(/\s+/).filter(Boolean);
+  return { command: command!, args };
 }
