@@ -73,11 +73,29 @@ export class SessionThreads {
     });
   }
 
-  #open(id: string, language: WireJob["language"]): Session {
-    const worker = new Worker(sessionWorkerFile(), {
+  /**
+   * A thread started ahead of the next new session (once sessions are in use): loading a thread's
+   * modules takes ~0.4 s, which the next session's first run would otherwise wait for.
+   */
+  #spare: Worker | null = null;
+
+  #thread(): Worker {
+    return new Worker(sessionWorkerFile(), {
       workerData: this.#workerData,
       resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32 },
     });
+  }
+
+  #open(id: string, language: WireJob["language"]): Session {
+    const worker = this.#spare ?? this.#thread();
+    this.#spare = null;
+    setImmediate(() => {
+      if (this.#closed || this.#spare) return;
+      this.#spare = this.#thread();
+      this.#spare.on("error", () => { this.#spare = null; });
+      this.#spare.unref();
+    });
+    worker.ref();
     const session: Session = {
       worker, language, createdAt: Date.now(), busy: 0, ended: false, queue: Promise.resolve(),
       ageTimer: setTimeout(() => this.end(id), this.#limits.maxAgeMs).unref(),
@@ -138,8 +156,13 @@ export class SessionThreads {
     void s.worker.terminate();
   }
 
+  #closed = false;
+
   async close(): Promise<void> {
+    this.#closed = true;
     const workers = [...this.#sessions.values()].map((s) => s.worker);
+    if (this.#spare) workers.push(this.#spare);
+    this.#spare = null;
     for (const id of [...this.#sessions.keys()]) this.#forget(id);
     await Promise.all(workers.map((w) => w.terminate()));
   }
