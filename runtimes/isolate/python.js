@@ -49,20 +49,69 @@ function installPython(bridge) {
     return $Promise_resolve({ module, instance: new W.Instance(module, imports) });
   };
 
+  // Restore from a snapshot image (src/python/snapshot-image.ts): Pyodide's loader gets only the
+  // snapshot's header and sizes the memory for the whole snapshot; its restore then validates the
+  // header (magic, build id) and this writes just the non-zero pages. The zero pages stay untouched,
+  // so the kernel never commits them. Any of them the module's start-up already wrote to is cleared
+  // (found with a small scanner module: a JavaScript loop over 15 MB would cost ~20 ms per restore).
+  function restoringImage(createPyodideModule, headerBytes, pages, layout) {
+    let image = { pages, layout }; // dropped once written: the interpreter lives on, these 15 MB need not
+    return async (settings) => {
+      settings.INITIAL_MEMORY = headerBytes + layout.memoryBytes;
+      const module = await createPyodideModule(settings);
+      const restoreHeader = module.API.restoreSnapshot;
+      module.API.restoreSnapshot = (header) => {
+        const state = restoreHeader(header); // the header carries no memory bytes: writes nothing
+        writeImage(module.wasmMemory ?? module.memory, new Uint8Array(image.pages), image.layout);
+        image = null;
+        module.API.restoreSnapshot = restoreHeader;
+        return state;
+      };
+      return module;
+    };
+  }
+  // i32 scan(from, to): the first address in [from, to) whose 8-byte word is not zero, else `to`.
+  const SCANNER = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 7, 1, 96, 2, 127, 127, 1, 127, 2, 8, 1, 1, 109, 1, 109, 2, 0, 0, 3, 2, 1, 0, 7, 5, 1, 1, 122, 0, 0, 10, 38, 1, 36, 0, 2, 64, 3, 64, 32, 0, 32, 1, 79, 13, 1, 32, 0, 41, 3, 0, 66, 0, 82, 13, 1, 32, 0, 65, 8, 106, 33, 0, 12, 0, 11, 11, 32, 0, 11]);
+  function writeImage(memory, pages, layout) {
+    const { runs } = layout;
+    const heap = new Uint8Array(memory.buffer);
+    if (heap.byteLength < layout.memoryBytes) throw new $Error("isobox: the interpreter's memory is smaller than the snapshot");
+    const scan = new W.Instance(new W.Module(SCANNER), { m: { m: memory } }).exports.z;
+    const clearDirty = (from, to) => {
+      for (let at = scan(from, to); at < to; at = scan(at, to)) {
+        const page = at - (at % 4096); // IMAGE_PAGE
+        heap.fill(0, page, page + 4096);
+        at = page + 4096;
+      }
+    };
+    let from = 0;
+    let at = 0;
+    for (let i = 0; i < runs.length; i += 2) {
+      clearDirty(at, runs[i]);
+      heap.set(pages.subarray(from, from + runs[i + 1] - runs[i]), runs[i]);
+      from += runs[i + 1] - runs[i];
+      at = runs[i + 1];
+    }
+    clearDirty(at, heap.byteLength);
+  }
+
   let pyodide = null;
   let runner = null;
   let runnerSync = null;
-  async function boot(loadPyodide, createPyodideModule, lockFileContents, snapshot, wasm, interrupt) {
+  async function boot(loadPyodide, createPyodideModule, lockFileContents, wasm, interrupt, snapshot, pages, layout) {
     if (wasm instanceof W.Module) precompiled = wasm;
     const options = { indexURL: "/pyodide/", lockFileContents, createPyodideModule, stdout: (s) => bridge.write(1, s + "\n"), stderr: (s) => bridge.write(2, s + "\n") };
     if (snapshot === "make") options._makeSnapshot = true;
-    else if (snapshot) options._loadSnapshot = snapshot;
+    else if (snapshot) {
+      options._loadSnapshot = new Uint8Array(snapshot);
+      options.createPyodideModule = restoringImage(createPyodideModule, options._loadSnapshot.byteLength, pages, layout);
+    }
     pyodide = await loadPyodide(options);
     if (snapshot === "make") return pyodide.makeMemorySnapshot();
-    // The 30 MB snapshot has been copied into the interpreter's memory: do not keep it alive too.
-    options._loadSnapshot = undefined;
-    snapshot = undefined;
-    try { if (pyodide._api && pyodide._api.config) pyodide._api.config._loadSnapshot = undefined; } catch { /* internal shape changed */ }
+    // The snapshot's pages have been copied into the interpreter's memory: do not keep them alive too.
+    options._loadSnapshot = options.createPyodideModule = undefined;
+    snapshot = pages = layout = undefined;
+    try { if (pyodide._api && pyodide._api.config) pyodide._api.config._loadSnapshot = pyodide._api.config.createPyodideModule = undefined; } catch { /* internal shape changed */ }
     // The runner's import hook asks for offline wheels through this module (wheel files of the lock only).
     pyodide.registerJsModule("_isobox_wheels", { index: bridge.wheelIndex, fetch: (file) => bridge.asset("wheels/" + $String(file), true) });
     pyodide.runPython(bridge.runnerSource);
