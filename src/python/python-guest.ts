@@ -124,6 +124,10 @@ export class PythonGuest extends IsolateGuest {
         ivmOptions({ result: { promise: true, copy: true }, timeout: BOOT_TIMEOUT_MS }),
       );
       for (const r of [createPyodideModule, loadPyodide, boot]) r.release();
+      // Only now are boot()'s arguments (the snapshot's pages) garbage; an idle isolate would keep them.
+      const collect = api.getSync("collect", ivmOptions({ reference: true })) as ivm.Reference;
+      collect.applySync(undefined, [], ivmOptions({ timeout: BOOT_TIMEOUT_MS }));
+      collect.release();
       return result;
     } catch (e) {
       this.dispose();
