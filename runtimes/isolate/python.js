@@ -95,6 +95,18 @@ function installPython(bridge) {
     clearDirty(at, heap.byteLength);
   }
 
+  // CPython's hash secret is part of the snapshot, so the same in every interpreter. Its str/bytes
+  // part cannot change after restore (see _keyed_hash in runner.py), but bytes 16-23 are read only as
+  // expat's hash salt (made per XML parser) and as the suffix of the small-string hash, which is off
+  // at cutoff 0: those are re-keyed per interpreter (threat: XML hash flooding precomputed once for
+  // every job). Checked, not assumed: another hash layout leaves the secret alone.
+  function rekeyExpatSalt(pyodide) {
+    const fits = pyodide.runPython("(lambda i: i.cutoff == 0 and i.algorithm in ('fnv', 'siphash13', 'siphash24'))(__import__('sys').hash_info)");
+    const at = pyodide._module.__Py_HashSecret;
+    if (fits !== true || typeof at !== "number" || at <= 0) return;
+    crypto.getRandomValues(pyodide._module.HEAPU8.subarray(at + 16, at + 24));
+  }
+
   let pyodide = null;
   let runner = null;
   let runnerSync = null;
@@ -112,6 +124,7 @@ function installPython(bridge) {
     options._loadSnapshot = options.createPyodideModule = undefined;
     snapshot = pages = layout = undefined;
     try { if (pyodide._api && pyodide._api.config) pyodide._api.config._loadSnapshot = pyodide._api.config.createPyodideModule = undefined; } catch { /* internal shape changed */ }
+    rekeyExpatSalt(pyodide);
     // The runner's import hook asks for offline wheels through this module (wheel files of the lock only).
     pyodide.registerJsModule("_isobox_wheels", { index: bridge.wheelIndex, fetch: (file) => bridge.asset("wheels/" + $String(file), true) });
     pyodide.runPython(bridge.runnerSource);
