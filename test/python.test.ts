@@ -46,6 +46,22 @@ describe("Python jobs (Pyodide inside an isolate)", () => {
     const r = await py("import os; dict(os.environ)", { env: { API_KEY: "k" } });
     expect(r.value).toEqual({ API_KEY: "k" });
   });
+  it("keeps hash() consistent with equality inside a job, with numbers' documented hashes", async () => {
+    const r = await py([
+      "import dataclasses, datetime, enum",
+      "s = 'ab' + 'c'",
+      "@dataclasses.dataclass(frozen=True)\nclass P:\n    x: str\n    y: int",
+      "class Color(enum.Enum):\n    RED = 1",
+      "d = datetime.datetime(2020, 1, 2, 3, 4, 5)",
+      "[hash(s) == hash('abc'), hash(b'abc') == hash(memoryview(b'abc')), hash(('a', 1)) == hash(tuple(['a', 1])),",
+      " hash(frozenset('ab')) == hash(frozenset('ba')), hash(P('a', 1)) == hash(P('a', 1)), hash(Color.RED) == hash(Color(1)),",
+      " hash(d) == hash(datetime.datetime(2020, 1, 2, 3, 4, 5)), {P('a', 1), P('a', 1)} == {P('a', 1)},",
+      " hash(1), hash(1.0), hash(True), hash(-1), hash(2**100) == hash(2**100 % (2**31 - 1)), hash('x') != -1, type(hash('x')) is int]",
+    ].join("\n"));
+    expect(r.status).toBe("ok");
+    expect(r.value).toEqual([true, true, true, true, true, true, true, true, 1, 1, 1, -2, true, true, true]);
+  });
+
   it("gives two jobs different random numbers (the snapshot's RNG state is re-seeded)", async () => {
     const [a, b] = await Promise.all([py("import random; random.random()"), py("import random; random.random()")]);
     expect(a.value).not.toEqual(b.value);

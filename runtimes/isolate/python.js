@@ -49,27 +49,101 @@ function installPython(bridge) {
     return $Promise_resolve({ module, instance: new W.Instance(module, imports) });
   };
 
+  // Restore from a snapshot image (src/python/snapshot-image.ts): Pyodide's loader gets only the
+  // snapshot's header and sizes the memory for the whole snapshot; its restore then validates the
+  // header (magic, build id) and this writes just the non-zero pages. The zero pages stay untouched,
+  // so the kernel never commits them. Any of them the module's start-up already wrote to is cleared
+  // (found with a small scanner module: a JavaScript loop over 15 MB would cost ~20 ms per restore).
+  function restoringImage(createPyodideModule, headerBytes, pages, layout) {
+    let image = { pages, layout }; // dropped once written: the interpreter lives on, these 15 MB need not
+    return async (settings) => {
+      settings.INITIAL_MEMORY = headerBytes + layout.memoryBytes;
+      const module = await createPyodideModule(settings);
+      const restoreHeader = module.API.restoreSnapshot;
+      module.API.restoreSnapshot = (header) => {
+        const state = restoreHeader(header); // the header carries no memory bytes: writes nothing
+        writeImage(module.wasmMemory ?? module.memory, new Uint8Array(image.pages), image.layout);
+        image.pages.transfer(0); // detached: its 15 MB are freed now, not at the next full GC
+        image = null;
+        module.API.restoreSnapshot = restoreHeader;
+        return state;
+      };
+      return module;
+    };
+  }
+  // i32 scan(from, to): the first address in [from, to) whose 8-byte word is not zero, else `to`.
+  const SCANNER = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 7, 1, 96, 2, 127, 127, 1, 127, 2, 8, 1, 1, 109, 1, 109, 2, 0, 0, 3, 2, 1, 0, 7, 5, 1, 1, 122, 0, 0, 10, 38, 1, 36, 0, 2, 64, 3, 64, 32, 0, 32, 1, 79, 13, 1, 32, 0, 41, 3, 0, 66, 0, 82, 13, 1, 32, 0, 65, 8, 106, 33, 0, 12, 0, 11, 11, 32, 0, 11]);
+  function writeImage(memory, pages, layout) {
+    const { runs } = layout;
+    const heap = new Uint8Array(memory.buffer);
+    if (heap.byteLength < layout.memoryBytes) throw new $Error("isobox: the interpreter's memory is smaller than the snapshot");
+    const scan = new W.Instance(new W.Module(SCANNER), { m: { m: memory } }).exports.z;
+    const clearDirty = (from, to) => {
+      for (let at = scan(from, to); at < to; at = scan(at, to)) {
+        const page = at - (at % 4096); // IMAGE_PAGE
+        heap.fill(0, page, page + 4096);
+        at = page + 4096;
+      }
+    };
+    let from = 0;
+    let at = 0;
+    for (let i = 0; i < runs.length; i += 2) {
+      clearDirty(at, runs[i]);
+      heap.set(pages.subarray(from, from + runs[i + 1] - runs[i]), runs[i]);
+      from += runs[i + 1] - runs[i];
+      at = runs[i + 1];
+    }
+    clearDirty(at, heap.byteLength);
+  }
+
+  // CPython's hash secret is part of the snapshot, so the same in every interpreter. Its str/bytes
+  // part cannot change after restore (see _keyed_hash in runner.py), but bytes 16-23 are read only as
+  // expat's hash salt (made per XML parser) and as the suffix of the small-string hash, which is off
+  // at cutoff 0: those are re-keyed per interpreter (threat: XML hash flooding precomputed once for
+  // every job). Checked, not assumed: another hash layout leaves the secret alone.
+  function rekeyExpatSalt(pyodide) {
+    const fits = pyodide.runPython("(lambda i: i.cutoff == 0 and i.algorithm in ('fnv', 'siphash13', 'siphash24'))(__import__('sys').hash_info)");
+    const at = pyodide._module.__Py_HashSecret;
+    if (fits !== true || typeof at !== "number" || at <= 0) return;
+    crypto.getRandomValues(pyodide._module.HEAPU8.subarray(at + 16, at + 24));
+  }
+
+  // The runner's code object is compiled into the snapshot: CPython's compiler takes ~40 ms for it in
+  // a fresh interpreter. Used only if it was compiled from this very source (a snapshot cached by an
+  // older checkout of the same version must not run an older runner); compiled here otherwise.
+  const COMPILE_RUNNER = "import sys\nsys._isobox_runner = (__isobox_source, compile(__isobox_source, '<exec>', 'exec'))\ndel sys, __isobox_source";
+  const RUN_RUNNER = "import sys\n_c = sys.__dict__.pop('_isobox_runner', None)\n_c = _c[1] if _c and _c[0] == __isobox_source else compile(__isobox_source, '<exec>', 'exec')\ndel sys, __isobox_source\nexec(_c)\ndel _c";
+
   let pyodide = null;
   let runner = null;
   let runnerSync = null;
   let beginRun = null;
   let files = null;
-  async function boot(loadPyodide, createPyodideModule, lockFileContents, snapshot, wasm, interrupt) {
+  async function boot(loadPyodide, createPyodideModule, lockFileContents, wasm, interrupt, snapshot, pages, layout) {
     if (wasm instanceof W.Module) precompiled = wasm;
     const options = { indexURL: "/pyodide/", lockFileContents, createPyodideModule, stdout: (s) => bridge.write(1, s + "\n"), stderr: (s) => bridge.write(2, s + "\n") };
     if (snapshot === "make") options._makeSnapshot = true;
-    else if (snapshot) options._loadSnapshot = snapshot;
+    else if (snapshot) {
+      options._loadSnapshot = new Uint8Array(snapshot);
+      options.createPyodideModule = restoringImage(createPyodideModule, options._loadSnapshot.byteLength, pages, layout);
+    }
     pyodide = await loadPyodide(options);
-    if (snapshot === "make") return pyodide.makeMemorySnapshot();
-    // The 30 MB snapshot has been copied into the interpreter's memory: do not keep it alive too.
-    options._loadSnapshot = undefined;
-    snapshot = undefined;
-    try { if (pyodide._api && pyodide._api.config) pyodide._api.config._loadSnapshot = undefined; } catch { /* internal shape changed */ }
+    if (snapshot === "make") {
+      pyodide.globals.set("__isobox_source", bridge.runnerSource);
+      pyodide.runPython(COMPILE_RUNNER);
+      return pyodide.makeMemorySnapshot();
+    }
+    // The snapshot's pages have been copied into the interpreter's memory: do not keep them alive too.
+    options._loadSnapshot = options.createPyodideModule = undefined;
+    snapshot = pages = layout = undefined;
+    try { if (pyodide._api && pyodide._api.config) pyodide._api.config._loadSnapshot = pyodide._api.config.createPyodideModule = undefined; } catch { /* internal shape changed */ }
+    rekeyExpatSalt(pyodide);
     // The runner's import hook asks for offline wheels through this module (wheel files of the lock only).
     pyodide.registerJsModule("_isobox_wheels", { index: bridge.wheelIndex, fetch: (file) => bridge.asset("wheels/" + $String(file), true) });
     // Capability calls block the interpreter until the host answers (see src/pool/calls.ts).
     pyodide.registerJsModule("_isobox_calls", { call: (kind, name, argsJson) => bridge.call($String(kind), $String(name), $String(argsJson)) });
-    pyodide.runPython(bridge.runnerSource);
+    pyodide.globals.set("__isobox_source", bridge.runnerSource);
+    pyodide.runPython(RUN_RUNNER);
     files = makePythonFiles(pyodide.FS);
     // Soft stop: the host sets slot 0 to 2 (SIGINT) at the deadline; Python raises KeyboardInterrupt.
     if (interrupt) pyodide.setInterruptBuffer(new Int32Array(interrupt, 0, 1));
@@ -92,7 +166,6 @@ function installPython(bridge) {
       $Object_defineProperty(ctor.prototype, "constructor", { value: refuse, writable: false, configurable: false, enumerable: false });
     }
     for (const name of ["read", "readbuffer", "load", "WorkerGlobalScope"]) delete globalThis[name];
-    if ($gc) $gc(); // measured: 90 -> 71 MB resident per warm interpreter
     return undefined;
   }
 
@@ -134,7 +207,11 @@ function installPython(bridge) {
       finish(record(r));
     }, (e) => finish(pythonFailure(e)));
   }
-  return record({ boot, start, poll: () => settled, wait: () => done, fire: timers.fire, harvest: () => (files ? files.harvest() : []) });
+  // Called by the host for an interpreter that will wait in the pool, once boot() has returned (only
+  // then are its arguments unreferenced): an idle isolate may keep its boot garbage for a long time
+  // (measured: 50 -> 46.5 MB resident per interpreter, for ~30 ms of full GC).
+  const collect = () => { if ($gc) $gc(); };
+  return record({ boot, collect, start, poll: () => settled, wait: () => done, fire: timers.fire, harvest: () => (files ? files.harvest() : []) });
 }
 
 return installPython(bridge);

@@ -82,18 +82,63 @@ def _flush():
             pass
 
 
+def _keyed_hash(key):
+    """builtins.hash for this interpreter: the hashes that depend on CPython's hash secret (str,
+    bytes, memoryview, datetime; tuples and frozensets of them) passed through a permutation keyed
+    per interpreter. Every interpreter is restored from one memory snapshot, so that secret is the
+    snapshot's, in every job; it cannot be re-keyed after restore (every str already hashed, and
+    every dict and set holding one, would disagree with strings hashed later). Equal objects still
+    hash equal (the permutation only sees the original hash); numbers keep their documented hashes
+    (hash(1) == hash(1.0) == 1). Dicts and sets still use the snapshot's secret internally."""
+    import builtins
+    snapshot_hash = builtins.hash
+    width = _sys.hash_info.width
+    mask, top = (1 << width) - 1, 1 << (width - 1)
+    k0, k1, k2 = (int.from_bytes(key[i:i + 8], "little") & mask for i in (0, 8, 16))
+    k1 |= 1  # odd: multiplication stays a bijection
+    keyed_types = (str, bytes, memoryview, tuple, frozenset)
+
+    def hash(obj, /):
+        """Return the hash value for the given object (keyed per sandboxed interpreter)."""
+        h = snapshot_hash(obj)
+        owner = getattr(type(obj).__hash__, "__objclass__", None)
+        if owner not in keyed_types and getattr(owner, "__module__", None) != "datetime":
+            return h
+        x = ((h ^ k0) * k1) & mask
+        x ^= x >> (width // 2)
+        x = ((x + k2) * 0x45D9F3B) & mask
+        x ^= x >> (width // 2)
+        x = x - (1 << width) if x >= top else x
+        return -2 if x == -1 else x
+
+    hash.__module__, hash.__qualname__ = "builtins", "hash"
+    return hash
+
+
+def _reseed():
+    """Every interpreter is restored from the same memory snapshot: whatever drew randomness while
+    it was taken would repeat in every job. Re-keyed here from the host's CSPRNG (os.urandom), before
+    any job code runs: `random`'s generator (SystemRandom, secrets, uuid4 and os.urandom read the
+    host each call; tempfile's name sequence and expat's hash salt are made fresh per interpreter)."""
+    import builtins
+    _random.seed()
+    builtins.hash = _keyed_hash(_os.urandom(24))
+    tempfile = _sys.modules.get("tempfile")
+    if tempfile is not None:
+        tempfile._name_sequence = None  # made again, from the re-seeded generator, on first use
+
+
 def _scope(input_json, env_json):
     # Only the job's environment is visible (threat: Emscripten's defaults or a host's variables).
     _os.environ.clear()
     _os.environ.update(_json.loads(env_json))
-    # Every interpreter is restored from the same memory snapshot: re-seed from the host's CSPRNG
-    # (os.urandom) so two jobs never draw the same random numbers.
-    _random.seed()
     value = None if input_json is None else _json.loads(input_json)
-    # A session keeps its variables from run to run (the interpreter itself is the session's).
+    # A session keeps its variables from run to run (the interpreter itself is the session's), and
+    # with them its random state and hash key: only its first run re-seeds.
     if _SESSION["keep"] and _SESSION["scope"] is not None:
         _SESSION["scope"]["input"] = value
         return _SESSION["scope"]
+    _reseed()
     scope = {"__name__": "__main__", "__builtins__": __builtins__, "input": value}
     if _SESSION["keep"]:
         _SESSION["scope"] = scope

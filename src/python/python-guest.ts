@@ -7,6 +7,7 @@ import { INTERRUPT_SENT, INTERRUPT_SIGNAL, type WireJob } from "../host/protocol
 import { door, IsolateGuest, MIN_VALUE_CAP, type GuestOutcome } from "../isolate/guest.ts";
 import { ivmOptions } from "../isolate/ivm-options.ts";
 import { assetBytes, assetText, PYODIDE_DIR, WHEEL_INDEX_JSON } from "./assets.ts";
+import { snapshotImage } from "./snapshot-image.ts";
 
 const RUNNER_SOURCE = readFileSync(new URL("../../runtimes/python/runner.py", import.meta.url), "utf8");
 const BOOT_TIMEOUT_MS = 60_000;
@@ -35,8 +36,42 @@ function interpreterWasm(): ivm.ExternalCopy<WebAssembly.Module> {
   return compiledWasm;
 }
 
+/**
+ * The snapshot's image (header and non-zero pages, see snapshot-image.ts), made once per thread per
+ * snapshot. Each isolate gets its own copy of these bytes (copyInto copies): a guest must never be
+ * able to write what the next interpreter is restored from.
+ */
+interface ImageCopies { header: ivm.ExternalCopy<ArrayBuffer>; pages: ivm.ExternalCopy<ArrayBuffer>; runs: number[]; memoryBytes: number }
+const images = new WeakMap<Uint8Array, ImageCopies>();
+function imageCopies(snapshot: Uint8Array): ImageCopies {
+  let copies = images.get(snapshot);
+  if (!copies) {
+    const image = snapshotImage(snapshot);
+    copies = {
+      header: new ivm.ExternalCopy(image.header.buffer as ArrayBuffer, { transferOut: true }),
+      pages: new ivm.ExternalCopy(image.pages.buffer as ArrayBuffer, { transferOut: true }),
+      runs: image.runs,
+      memoryBytes: image.memoryBytes,
+    };
+    images.set(snapshot, copies);
+  }
+  return copies;
+}
+
 /** After the soft stop (KeyboardInterrupt) at the deadline, the hard stop (isolate) this much later. */
 export const SOFT_STOP_GRACE_MS = 300;
+
+/**
+ * boot()'s snapshot arguments (runtimes/isolate/python.js): "make", or the image as its header, its
+ * non-zero pages and their layout. Copies, never the thread's buffers themselves (copyInto without
+ * transfer copies the bytes).
+ */
+function snapshotArguments(snapshot: Uint8Array | "make" | undefined): unknown[] {
+  if (!(snapshot instanceof Uint8Array)) return [snapshot];
+  const copies = imageCopies(snapshot);
+  const layout = new ivm.ExternalCopy({ runs: copies.runs, memoryBytes: copies.memoryBytes }).copyInto({ release: true });
+  return [copies.header.copyInto(), copies.pages.copyInto(), layout];
+}
 
 export class PythonGuest extends IsolateGuest {
   protected readonly kind = "python";
@@ -44,10 +79,13 @@ export class PythonGuest extends IsolateGuest {
   /** Shared with the isolate (Pyodide's interrupt buffer) and, per job, with the host thread. */
   readonly interrupt = new SharedArrayBuffer(8);
 
-  /** Boot a guest; with `snapshot: "make"` the result is a snapshot's bytes instead of a guest. */
-  static async create(memoryMb: number, snapshot?: Uint8Array): Promise<PythonGuest> {
+  /**
+   * Boot a guest. `waits`: it will sit in the warm pool, so its boot garbage is collected first;
+   * a guest booted for a job that runs now skips that (~30 ms) and is disposed soon anyway.
+   */
+  static async create(memoryMb: number, snapshot?: Uint8Array, { waits = true } = {}): Promise<PythonGuest> {
     const guest = new PythonGuest(memoryMb);
-    await guest.#boot(snapshot);
+    await guest.#boot(snapshot, waits);
     return guest;
   }
 
@@ -73,7 +111,7 @@ export class PythonGuest extends IsolateGuest {
     ];
   }
 
-  async #boot(snapshot?: Uint8Array | "make"): Promise<unknown> {
+  async #boot(snapshot: Uint8Array | "make" | undefined, collectGarbage = false): Promise<unknown> {
     const api = this.init();
     try {
       const asm = compileAsset(this.isolate, this.context, "pyodide.asm.mjs");
@@ -83,14 +121,17 @@ export class PythonGuest extends IsolateGuest {
       const createPyodideModule = asm.namespace.getSync("default", ivmOptions({ reference: true })) as ivm.Reference;
       const loadPyodide = loader.namespace.getSync("loadPyodide", ivmOptions({ reference: true })) as ivm.Reference;
       const boot = api.getSync("boot", ivmOptions({ reference: true })) as ivm.Reference;
-      // A copy, never the shared buffer itself: a guest must not be able to write another's snapshot.
-      const snapshotArg = snapshot instanceof Uint8Array ? new ivm.ExternalCopy(snapshot.slice().buffer, { transferOut: true }).copyInto({ release: true }) : snapshot;
       const result = await boot.apply(
         undefined,
-        [loadPyodide.derefInto(), createPyodideModule.derefInto(), assetText("pyodide-lock.json"), snapshotArg, interpreterWasm().copyInto(), new ivm.ExternalCopy(this.interrupt).copyInto({ release: true })],
+        [loadPyodide.derefInto(), createPyodideModule.derefInto(), assetText("pyodide-lock.json"), interpreterWasm().copyInto(), new ivm.ExternalCopy(this.interrupt).copyInto({ release: true }), ...snapshotArguments(snapshot)],
         ivmOptions({ result: { promise: true, copy: true }, timeout: BOOT_TIMEOUT_MS }),
       );
       for (const r of [createPyodideModule, loadPyodide, boot]) r.release();
+      if (collectGarbage) {
+        const collect = api.getSync("collect", ivmOptions({ reference: true })) as ivm.Reference;
+        collect.applySync(undefined, [], ivmOptions({ timeout: BOOT_TIMEOUT_MS }));
+        collect.release();
+      }
       return result;
     } catch (e) {
       this.dispose();

@@ -1,6 +1,7 @@
 // Where the Pyodide memory snapshot is cached: keyed by the Pyodide and isobox versions, in the
 // dependency folder's .cache (readable by the sandbox host process, which may not write anywhere).
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, sep } from "node:path";
@@ -11,12 +12,22 @@ function version(pkgJson: string): string {
   return (JSON.parse(readFileSync(pkgJson, "utf8")) as { version: string }).version;
 }
 
+/**
+ * What the snapshot holds besides Pyodide: the runner compiled into it, and the boot code that took
+ * it. A change to either must not restore a stale interpreter, so both are part of the key.
+ */
+function bootSourcesHash(): string {
+  const hash = createHash("sha256");
+  for (const f of ["../../runtimes/python/runner.py", "../../runtimes/isolate/python.js"]) hash.update(readFileSync(new URL(f, import.meta.url)));
+  return hash.digest("hex").slice(0, 12);
+}
+
 export function pythonSnapshotFile(): string {
   const pyodidePkg = require.resolve("pyodide/package.json");
   const isoboxPkg = new URL("../../package.json", import.meta.url).pathname;
   const marker = `${sep}node_modules${sep}`;
   const root = pyodidePkg.slice(0, pyodidePkg.lastIndexOf(marker) + marker.length - 1) || dirname(pyodidePkg);
-  return join(root, ".cache", "isobox", `pyodide-${version(pyodidePkg)}-isobox-${version(isoboxPkg)}.snapshot`);
+  return join(root, ".cache", "isobox", `pyodide-${version(pyodidePkg)}-isobox-${version(isoboxPkg)}-${bootSourcesHash()}.snapshot`);
 }
 
 let building = false;

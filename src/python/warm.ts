@@ -33,7 +33,7 @@ export class WarmPythonGuests {
   /** A ready guest with this memory cap, or a freshly restored one. */
   async take(memoryMb: number): Promise<PythonGuest> {
     const guest = memoryMb === this.memoryMb ? this.#ready.pop() : undefined;
-    return guest ?? PythonGuest.create(memoryMb, await this.snapshot());
+    return guest ?? PythonGuest.create(memoryMb, await this.snapshot(), { waits: false });
   }
 
   /**

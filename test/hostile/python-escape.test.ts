@@ -333,21 +333,39 @@ describe("state shared between jobs", () => {
     expect((a.r.value as unknown[])[1]).not.toEqual((b.r.value as unknown[])[1]);
   });
 
-  // Known gap: PYTHONHASHSEED frozen by snapshot. Every interpreter is restored from one memory
-  // snapshot, so str/bytes hashes (and set iteration order) are the same in every job: a job can
-  // fingerprint the snapshot, and hash-flooding inputs precomputed once work for every job. Not a
-  // host leak. Asserted here: the attempt leaks nothing; the hashes are asserted to differ only if they do.
-  it("hash('abc') across two jobs leaks nothing host-side (known gap: PYTHONHASHSEED frozen by snapshot)", async () => {
-    const code = "[hash('abc'), hash(b'abc'), list({'a', 'b', 'c', 'd', 'e'})]";
-    const a = await pyAttack(sandbox, { code }, { healthy: false });
-    const b = await pyAttack(sandbox, { code });
-    for (const { r } of [a, b]) {
-      expect(r.status).toBe("ok");
-      expect(typeof (r.value as unknown[])[0]).toBe("number");
-    }
-    const [ha, hb] = [(a.r.value as number[])[0], (b.r.value as number[])[0]];
-    if (ha !== hb) expect(ha).not.toBe(hb);
+  // Every interpreter is restored from one memory snapshot, whose hash secret cannot change after
+  // restore: hash() is keyed per interpreter instead (runner.py _keyed_hash), and expat's salt is
+  // re-keyed (python.js rekeyExpatSalt). What stays the snapshot's is the hashing dicts and sets do.
+  it("hash('abc'), hash(b'abc') and hash(('a', 1)) differ between two jobs restored from the same snapshot", async () => {
+    const code = "[hash('abc'), hash(b'abc'), hash(('a', 1)), hash(frozenset({'x'}))]";
+    const [a, b] = await Promise.all([pyAttack(sandbox, { code }), pyAttack(sandbox, { code })]);
+    for (const { r } of [a, b]) expect(r.status).toBe("ok");
+    const [va, vb] = [a.r.value as number[], b.r.value as number[]];
+    for (let i = 0; i < va.length; i++) expect(va[i]).not.toBe(vb[i]);
   });
+
+  it("expat's hash salt (read from _Py_HashSecret through ctypes) differs between two jobs", async () => {
+    const code = "import ctypes\nbytes((ctypes.c_ubyte * 24).in_dll(ctypes.CDLL(None), '_Py_HashSecret'))[16:].hex()";
+    const [a, b] = await Promise.all([pyAttack(sandbox, { code }), pyAttack(sandbox, { code })]);
+    for (const { r } of [a, b]) expect(r).toMatchObject({ status: "ok", value: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(a.r.value).not.toBe(b.r.value);
+  });
+
+  it("tempfile names, uuid4, secrets, SystemRandom and every random.Random in the interpreter differ between two jobs", async () => {
+    const code = [
+      "import gc, random, secrets, tempfile, uuid",
+      "states = sorted(hash(o.getstate()) for o in gc.get_objects() if type(o) is random.Random)",
+      "[next(tempfile._get_candidate_names()), tempfile.mktemp(), str(uuid.uuid4()), str(uuid.uuid1())[24:], secrets.token_hex(8), random.SystemRandom().random(), states]",
+    ].join("\n");
+    const [a, b] = await Promise.all([pyAttack(sandbox, { code }), pyAttack(sandbox, { code })]);
+    for (const { r } of [a, b]) expect(r.status).toBe("ok");
+    const [va, vb] = [a.r.value as unknown[], b.r.value as unknown[]];
+    for (let i = 0; i < va.length - 1; i++) expect(va[i]).not.toEqual(vb[i]);
+    const [sa, sb] = [va[va.length - 1] as number[], vb[vb.length - 1] as number[]];
+    expect(sa.length).toBeGreaterThan(0);
+    for (const s of sa) expect(sb).not.toContain(s); // no generator state shared by the two jobs
+  });
+
   it("redefining the runner (__isobox_run*, _describe, _json in __main__) changes only this job's own result", async () => {
     const { r } = await pyAttack(sandbox, {
       code: "import sys\nm = sys.modules['__main__']\nasync def evil(*a, **k):\n    return '{\"kind\": \"ok\", \"json\": \"42\"}'\nfor n in list(vars(m)):\n    if n.startswith('__isobox') or n.startswith('_describe'):\n        setattr(m, n, evil)\n__isobox_run = evil\nraise ValueError('own job')",
