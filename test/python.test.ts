@@ -113,10 +113,10 @@ describe("Python jobs (Pyodide inside an isolate)", () => {
     const r = await py("import os\n[os.path.exists('/etc/passwd') and open('/etc/passwd').read().startswith('root'), os.path.exists('/work')]");
     expect(r.value).toEqual([false, false]);
   });
-  it("keeps a cached snapshot keyed by the Pyodide and isobox versions", async () => {
+  it("keeps a cached snapshot keyed by the Pyodide and isobox versions and the boot sources", async () => {
     // built by `npm run build:snapshot` (run on install), or on first use by a separate process
     const file = pythonSnapshotFile();
-    expect(file).toMatch(/pyodide-314\.[\d.]+-isobox-[\d.]+\.snapshot$/);
+    expect(file).toMatch(/pyodide-314\.[\d.]+-isobox-[\d.]+-[0-9a-f]{12}\.snapshot$/);
     for (let i = 0; i < 100 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 200));
     expect(existsSync(file)).toBe(true);
   });
