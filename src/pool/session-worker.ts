@@ -37,5 +37,8 @@ parentPort!.on("message", (task: { job: WireJob; port: MessagePort } | { t: "end
     parentPort!.postMessage({ t: "ended" });
     return;
   }
-  void runJob(task.job, task.port, sessionGuest).finally(() => parentPort!.postMessage({ t: "done" }));
+  // One run at a time, each released (kept or disposed) before the next takes the guest: the host
+  // sends the next run as soon as it has this one's result, which comes before the release.
+  queue = queue.then(() => runJob(task.job, task.port, sessionGuest)).finally(() => parentPort!.postMessage({ t: "done", id: task.job.id }));
 });
+let queue: Promise<void> = Promise.resolve();

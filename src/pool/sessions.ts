@@ -114,7 +114,8 @@ export class SessionThreads {
         e.name = "AbortError";
         return reject(e);
       }
-      const onMessage = (m: { t?: string }) => { if (m?.t === "done") { cleanup(); resolve(); } };
+      // Matched by job id: the previous run's "done" may arrive after this run was handed over.
+      const onMessage = (m: { t?: string; id?: string }) => { if (m?.t === "done" && m.id === job.id) { cleanup(); resolve(); } };
       const onExit = () => {
         cleanup();
         const e = new Error(s.ended ? "The session was ended while the job ran" : "the session's thread ended");
