@@ -27,8 +27,10 @@ const wireJob = (): WireJob => ({
   code: "export default () => 1",
   filename: "main.js",
   env: {},
-  limits: { timeoutMs: 30_000, cpuTimeMs: 30_000, memoryMb: 128, maxOutputBytes: 1 << 20, maxFsBytes: 64 << 20 },
+  limits: { timeoutMs: 30_000, cpuTimeMs: 30_000, memoryMb: 128, maxOutputBytes: 1 << 20, maxFsBytes: 64 << 20, maxBindingCalls: 1000, bindingTimeoutMs: 30_000 },
   stream: { stdout: false, stderr: false },
+  files: [],
+  capabilities: { bindings: [], mcp: {}, fetch: false },
 });
 
 const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
@@ -74,10 +76,10 @@ export async function benchGuest(log: (s: string) => void): Promise<Required<Pic
  */
 export async function benchPool(cores: number, log: (s: string) => void): Promise<Required<Pick<InternalsResult, "poolSequential" | "poolThroughput">>> {
   // GuestPool in this process: same threads and warm setting as the end-to-end row
-  const pool = new GuestPool({ threads: cores, warmJavascript: 8, defaultMemoryMb: 128 });
+  const pool = new GuestPool({ threads: cores, warmJavascript: 8, defaultMemoryMb: 128, warmPython: 0, defaultPythonMemoryMb: 256, sessions: { maxSessions: 1, idleTimeoutMs: 60_000, maxAgeMs: 60_000 } });
   const never = new AbortController().signal;
   const op = async () => {
-    const r = await pool.run(wireJob(), () => {}, never);
+    const r = await pool.run(wireJob(), () => {}, never, () => {});
     return r.status === "ok" && r.value === 1;
   };
   const poolSequential = await sequential(op, { warmup: 200, n: 2000, maxMs: 10_000 });

@@ -54,4 +54,4 @@ function installGlobals(bridge) {
 const installed = installGlobals(bridge);
 const calls = makeAsyncCalls(bridge.call);
 const runner = makeRunner(bridge.entryName, installed.timers, installed.uncaught, calls);
-return record({ start: runner.start, poll: runner.poll, wait: runner.wait, fire: installed.timers.fire, settle: calls.settle, harvest: runner.harvest });
+return record({ start: runner.start, poll: runner.poll, wait: runner.wait, fire: installed.timers.fire, settle: calls.settle });

@@ -187,7 +187,12 @@ function installPython(bridge) {
     settled = undefined;
     done = new $Promise((r) => { settle = r; });
     timers.reset();
-    const finish = (envelope) => { settled = envelope; settle(envelope); };
+    const finish = (envelope) => {
+      // Output files travel with the envelope (no second call into the isolate); none after a MemoryError.
+      if (envelope.kind !== "memory") { try { const out = files.harvest(); if (out.length) envelope.files = out; } catch { /* unreadable: no files */ } }
+      settled = envelope;
+      settle(envelope);
+    };
     let promise;
     try {
       files.begin(setup);
@@ -211,7 +216,7 @@ function installPython(bridge) {
   // then are its arguments unreferenced): an idle isolate may keep its boot garbage for a long time
   // (measured: 50 -> 46.5 MB resident per interpreter, for ~30 ms of full GC).
   const collect = () => { if ($gc) $gc(); };
-  return record({ boot, collect, start, poll: () => settled, wait: () => done, fire: timers.fire, harvest: () => (files ? files.harvest() : []) });
+  return record({ boot, collect, start, poll: () => settled, wait: () => done, fire: timers.fire });
 }
 
 return installPython(bridge);

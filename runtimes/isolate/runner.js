@@ -57,27 +57,39 @@ function makeRunner(entryName, timers, uncaught, calls) {
   // once per run: each run gets its own entry hook and envelope.
   let settled;
   let done;
-  function start(inputJson, jobId, envJson, maxValueBytes, setup) {
+  function start(inputJson, jobId, envJson, maxValueBytes, capabilitiesJson, files, maxFsBytes) {
     settled = undefined;
     timers.reset();
     let settle;
     done = new $Promise((r) => { settle = r; });
     let entryResolve;
     const entryDone = new $Promise((r) => { entryResolve = r; });
-    if (!vfs) vfs = makeVfs(setup.maxFsBytes, MAX_FS_ENTRIES);
-    else vfs.beginRun(setup.maxFsBytes);
-    vfs.load(setup.files);
+    // The filesystem is made when first needed (job files, or an import of isobox:fs) and then
+    // lives as long as the guest: one job, or every run of a session.
+    const fs = () => {
+      if (!vfs) vfs = makeVfs(maxFsBytes, MAX_FS_ENTRIES);
+      return vfs;
+    };
+    if (vfs) vfs.beginRun(maxFsBytes);
+    if (files) fs().load(files);
+    const capabilities = $JSON_parse(capabilitiesJson);
     // The modules `isobox:host` and `isobox:fs` read the namespaces off the entry hook (the one
     // per-guest, random-named global) while they are evaluated, before the job's own module body.
     const hook = (ns) => {
       entryResolve(ns);
       try { delete globalThis[entryName]; } catch { /* a guest froze its global object: harmless */ }
     };
-    hook.host = makeHostNamespace(setup.capabilities, calls.call);
-    hook.fs = vfs.api;
+    $Object_defineProperty(hook, "host", { get: () => makeHostNamespace(capabilities, calls.call) });
+    $Object_defineProperty(hook, "fs", { get: () => fs().api });
     defineGlobal(entryName, hook);
-    if (setup.capabilities.fetch) defineGlobal("fetch", makeFetch(calls.call));
-    $then(run(entryDone, inputJson, jobId, envJson, maxValueBytes), (envelope) => { settled = envelope; settle(envelope); });
+    if (capabilities.fetch) defineGlobal("fetch", makeFetch(calls.call));
+    const finish = (envelope) => {
+      // Output files travel with the envelope (no second call into the isolate).
+      if (vfs) { const out = vfs.harvest(); if (out.length) envelope.files = out; }
+      settled = envelope;
+      settle(envelope);
+    };
+    $then(run(entryDone, inputJson, jobId, envJson, maxValueBytes), finish);
   }
   async function run(entryDone, inputJson, jobId, envJson, maxValueBytes) {
     try {
@@ -93,5 +105,5 @@ function makeRunner(entryName, timers, uncaught, calls) {
       return record({ kind: "error", error: describeError(e) });
     }
   }
-  return { start, poll: () => settled, wait: () => done, harvest: () => (vfs ? vfs.harvest() : []) };
+  return { start, poll: () => settled, wait: () => done };
 }

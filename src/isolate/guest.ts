@@ -59,7 +59,6 @@ export abstract class IsolateGuest {
   protected wait!: ivm.Reference;
   protected fire!: ivm.Reference;
   protected settle: ivm.Reference | null = null;
-  protected harvest: ivm.Reference | null = null;
   #calls: CallChannel | null = null;
   readonly #timers = new Map<number, NodeJS.Timeout>();
   #sink: OutputSink | null = null;
@@ -102,7 +101,6 @@ export abstract class IsolateGuest {
       this.wait = api.getSync("wait", ivmOptions({ reference: true }));
       this.fire = api.getSync("fire", ivmOptions({ reference: true }));
       this.settle = optionalFunction(api, "settle");
-      this.harvest = optionalFunction(api, "harvest");
       fn.release();
       prelude.release();
       return api;
@@ -216,7 +214,7 @@ export abstract class IsolateGuest {
       outcome = this.#stopped ? this.#stoppedOutcome() : this.#failure(e);
     }
     if (this.#stopped) outcome = this.#stoppedOutcome();
-    else if (outcome.status === "ok" || outcome.status === "error") outcome = this.#withFiles(outcome, job);
+    else outcome = this.#withFiles(outcome, job);
     this.#calls?.close();
     limits.stop(!this.#stopped && this.#callsInFlight === 0);
     outcome = this.#classifyMemory(outcome, limits.peakBytes);
@@ -226,25 +224,25 @@ export abstract class IsolateGuest {
     return { ...outcome, usage };
   }
 
-  /** Files the job left under /home/user/output; a guest that garbled them gets an error, not a host fault. */
-  #withFiles(outcome: Omit<GuestOutcome, "usage">, job: WireJob): Omit<GuestOutcome, "usage"> {
-    if (!this.harvest) return outcome;
-    let raw: unknown;
-    try {
-      raw = this.harvest.applySync(undefined, [], ivmOptions({ result: { copy: true }, timeout: 1000 }));
-    } catch (e) {
-      return { status: "error", error: { name: "OutputFilesError", message: `The job's output files could not be read: ${e instanceof Error ? e.message : String(e)}` } };
-    }
-    const harvested = harvestFiles(raw, job.limits.maxFsBytes);
+  /** Files the job left under /home/user/output (raw, from the envelope): checked, named, capped. */
+  #withFiles(outcome: Omit<GuestOutcome, "usage"> & { rawFiles?: unknown }, job: WireJob): Omit<GuestOutcome, "usage"> {
+    const { rawFiles, ...rest } = outcome;
+    if (rawFiles === undefined || (rest.status !== "ok" && rest.status !== "error")) return rest;
+    const harvested = harvestFiles(rawFiles, job.limits.maxFsBytes);
     if ("error" in harvested) return { status: "output_limit", error: harvested.error };
-    return harvested.files.length ? { ...outcome, files: harvested.files } : outcome;
+    return harvested.files.length ? { ...rest, files: harvested.files } : rest;
   }
 
   /** Run the job's code in this guest and return the runner's envelope, interpreted. */
   protected abstract execute(job: WireJob): Promise<Omit<GuestOutcome, "usage">>;
 
-  protected envelope(raw: unknown, maxValue: number): Omit<GuestOutcome, "usage"> {
-    const env = (raw ?? {}) as { kind?: unknown; json?: unknown; error?: unknown; size?: unknown };
+  protected envelope(raw: unknown, maxValue: number): Omit<GuestOutcome, "usage"> & { rawFiles?: unknown } {
+    const env = (raw ?? {}) as { kind?: unknown; json?: unknown; error?: unknown; size?: unknown; files?: unknown };
+    const outcome = this.#interpret(env, maxValue);
+    return env.files === undefined ? outcome : { ...outcome, rawFiles: env.files };
+  }
+
+  #interpret(env: { kind?: unknown; json?: unknown; error?: unknown; size?: unknown }, maxValue: number): Omit<GuestOutcome, "usage"> {
     if (env.kind === "ok") {
       if (typeof env.json !== "string") return { status: "ok" };
       if (Buffer.byteLength(env.json) > maxValue) return this.#tooBig(Buffer.byteLength(env.json), maxValue);

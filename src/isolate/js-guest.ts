@@ -75,8 +75,9 @@ export class JsGuest extends IsolateGuest {
     // costs ~1 ms here, more than most jobs. Between slices (awaits, timers) the guest is idle and the
     // JobLimits watchdog runs. The runner starts first and waits for the entry hook, so top-level
     // await is honoured.
-    const setup = { capabilities: job.capabilities, files: job.files, maxFsBytes: job.limits.maxFsBytes };
-    this.start.applySync(undefined, [job.inputJson, job.id, JSON.stringify(job.env), maxValue, setup], ivmOptions({ arguments: { copy: true }, timeout: this.remaining() }));
+    const files = job.files.length ? job.files : undefined;
+    const start = [job.inputJson, job.id, JSON.stringify(job.env), maxValue, JSON.stringify(job.capabilities), files, job.limits.maxFsBytes];
+    this.start.applySync(undefined, start, ivmOptions({ arguments: { copy: true }, timeout: this.remaining() }));
     entry.evaluateSync(ivmOptions({ timeout: this.remaining() }));
     let envelope: unknown = this.poll.applySync(undefined, [], ivmOptions({ result: { copy: true } }));
     if (envelope === undefined) envelope = await this.wait.apply(undefined, [], ivmOptions({ result: { promise: true, copy: true } }));

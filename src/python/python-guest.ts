@@ -6,10 +6,11 @@ import ivm from "isolated-vm";
 import { INTERRUPT_SENT, INTERRUPT_SIGNAL, type WireJob } from "../host/protocol.ts";
 import { door, IsolateGuest, MIN_VALUE_CAP, type GuestOutcome } from "../isolate/guest.ts";
 import { ivmOptions } from "../isolate/ivm-options.ts";
+import { RUNNER_FILES } from "./snapshot-file.ts";
 import { assetBytes, assetText, PYODIDE_DIR, WHEEL_INDEX_JSON } from "./assets.ts";
 import { snapshotImage } from "./snapshot-image.ts";
 
-const RUNNER_SOURCE = readFileSync(new URL("../../runtimes/python/runner.py", import.meta.url), "utf8");
+const RUNNER_SOURCE = RUNNER_FILES.map((u) => readFileSync(u, "utf8")).join("\n\n");
 const BOOT_TIMEOUT_MS = 60_000;
 const MiB = 1024 * 1024;
 

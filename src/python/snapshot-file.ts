@@ -16,9 +16,12 @@ function version(pkgJson: string): string {
  * What the snapshot holds besides Pyodide: the runner compiled into it, and the boot code that took
  * it. A change to either must not restore a stale interpreter, so both are part of the key.
  */
+/** The runner, then the `isobox` module of capabilities: one source, run (or restored) at boot. */
+export const RUNNER_FILES = ["runner.py", "capabilities.py"].map((f) => new URL(`../../runtimes/python/${f}`, import.meta.url));
+
 function bootSourcesHash(): string {
   const hash = createHash("sha256");
-  for (const f of ["../../runtimes/python/runner.py", "../../runtimes/isolate/python.js"]) hash.update(readFileSync(new URL(f, import.meta.url)));
+  for (const f of [...RUNNER_FILES, new URL("../../runtimes/isolate/python.js", import.meta.url)]) hash.update(readFileSync(f));
   return hash.digest("hex").slice(0, 12);
 }
 
