@@ -12,6 +12,8 @@ import {
 import { transpileTypeScript } from "./typescript.ts";
 import { ensurePythonSnapshot, pythonSnapshotFile } from "../python/snapshot-file.ts";
 import { describeIssue } from "./issues.ts";
+import { ContainerBackend } from "../container/backend.ts";
+import { routeJob } from "../container/routing.ts";
 
 export interface Sandbox {
   run(job: Job): Promise<RunResult>;
@@ -34,6 +36,8 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
 class IsoboxSandbox implements Sandbox {
   readonly #opts: ReturnType<typeof SandboxOptionsSchema.parse>;
   readonly #host: SandboxHost;
+  /** Present when `container.enabled`: runs escalated Python jobs (src/container/). */
+  #container: ContainerBackend | undefined;
   #closed = false;
   readonly started: Promise<void>;
 
@@ -48,8 +52,21 @@ class IsoboxSandbox implements Sandbox {
       defaultPythonMemoryMb: opts.limits?.memoryMb ?? DEFAULT_MEMORY_MB.python,
       pythonSnapshot: pythonSnapshotFile(),
     });
-    this.started = this.#host.ready;
+    this.started = Promise.all([this.#host.ready, this.#startContainer(opts)]).then(() => {});
     if ((opts.warm?.python ?? 0) > 0) ensurePythonSnapshot();
+  }
+
+  async #startContainer(opts: ReturnType<typeof SandboxOptionsSchema.parse>): Promise<void> {
+    if (!opts.container?.enabled) return;
+    const { image, runtime, socketPath } = opts.container;
+    this.#container = await ContainerBackend.create({
+      image, runtime, socketPath,
+      warm: opts.warm?.container ?? 1,
+      defaultLimits: { memoryMb: opts.limits?.memoryMb ?? DEFAULT_MEMORY_MB.python, maxFsBytes: opts.limits?.maxFsBytes ?? DEFAULT_MAX_FS_BYTES },
+    }).catch(async (e: Error) => {
+      await this.#host.close();
+      throw e;
+    });
   }
 
   get hostPid(): number {
@@ -95,10 +112,10 @@ class IsoboxSandbox implements Sandbox {
     if (inputJson !== undefined && inputJson.length > MAX_INPUT_BYTES) {
       return statusResult("rejected", "InvalidJob", `input: larger than ${MAX_INPUT_BYTES} bytes of JSON`, wall());
     }
-    if (j.backend === "container") {
-      return statusResult("rejected", "ContainerDisabled", "backend: the container backend is not enabled for this sandbox", wall());
-    }
+    const route = routeJob(j, this.#container !== undefined);
+    if (typeof route === "object") return statusResult("rejected", route.name, route.rejected, wall());
     if (j.signal?.aborted) return statusResult("killed", "AbortError", "The job was aborted before it started", wall());
+    if (route === "container") return this.#runContainer(j, inputJson);
     if (j.language === "python") ensurePythonSnapshot();
 
     const filename = FILENAMES[j.language];
@@ -138,9 +155,27 @@ class IsoboxSandbox implements Sandbox {
     }
   }
 
+  /** An escalated Python job: the same result shape, `backend: "container"`. Job bindings are not
+   * offered inside containers yet (capabilities are isolate-only); the job runs without them. */
+  #runContainer(j: ReturnType<typeof JobSchema.parse>, inputJson: string | undefined): Promise<RunResult> {
+    return this.#container!.run({
+      id: randomUUID(),
+      code: j.code,
+      files: j.files ?? {},
+      env: { ...j.env },
+      limits: this.#limitsFor("python", j.limits),
+      ...(inputJson !== undefined ? { inputJson } : {}),
+      ...(j.session !== undefined ? { session: j.session } : {}),
+    }, (fd, lines) => {
+      const cb = fd === 1 ? j.onStdout : j.onStderr;
+      if (cb) for (const line of lines) try { cb(line); } catch { /* caller's bug, not the guest's */ }
+    }, j.signal);
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#container?.close();
     await this.#host.close();
   }
 }
