@@ -93,6 +93,10 @@ if (!force && imageExists(ref)) {
     stage(root);
     importImage(root, ref);
   }
+  // Images of earlier recipes are a gigabyte each and nothing refers to them any more.
+  for (const old of sh("docker", ["images", IMAGE_REPOSITORY, "--format", "{{.Repository}}:{{.Tag}}"]).split("\n")) {
+    if (old && old !== ref && !old.endsWith(":latest")) spawnSync("docker", ["rmi", old], { stdio: "ignore" });
+  }
   const size = Number(sh("docker", ["image", "inspect", "-f", "{{.Size}}", ref]).trim());
   console.log(`built ${ref} (${(size / 1e6).toFixed(0)} MB) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 }

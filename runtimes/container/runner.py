@@ -60,21 +60,30 @@ class Capture:
             partial = parts.pop()
             lines = []
             for line in parts:
-                if self.marker is not None and line == self.marker:
-                    if partial:
-                        lines.append(partial)
-                        partial = b""
+                if self.marker is not None and line.endswith(self.marker):
+                    # what precedes the marker is the job's unterminated last line
+                    if lines:
+                        self._send(lines, False)
+                        lines = []
+                    if len(line) > len(self.marker):
+                        self._send([line[: -len(self.marker)]], True)
                     self.seen.set()
                     continue
                 lines.append(line)
             if lines:
-                send({"t": "out", "fd": self.fd, "lines": [l.decode("utf-8", "replace") for l in lines]})
+                self._send(lines, False)
+
+    def _send(self, lines, unterminated):
+        frame = {"t": "out", "fd": self.fd, "lines": [l.decode("utf-8", "replace") for l in lines]}
+        if unterminated:
+            frame["open"] = True  # the last line had no newline
+        send(frame)
 
     def drain(self):
         """Wait until everything written to the fd so far has been framed (a per-job marker line)."""
         self.marker = b"\x00isobox-" + secrets.token_hex(16).encode()
         self.seen.clear()
-        os.write(self.fd, b"\n" + self.marker + b"\n")
+        os.write(self.fd, self.marker + b"\n")
         self.seen.wait(2.0)
 
 

@@ -52,7 +52,11 @@ class IsoboxSandbox implements Sandbox {
       defaultPythonMemoryMb: opts.limits?.memoryMb ?? DEFAULT_MEMORY_MB.python,
       pythonSnapshot: pythonSnapshotFile(),
     });
-    this.started = Promise.all([this.#host.ready, this.#startContainer(opts)]).then(() => {});
+    this.started = Promise.all([this.#host.ready, this.#startContainer(opts).catch(async (e: Error) => {
+      await this.#host.ready.catch(() => {});
+      await this.#host.close();
+      throw e; // no daemon, runtime or image: a setup error, said before any job runs
+    })]).then(() => {});
     if ((opts.warm?.python ?? 0) > 0) ensurePythonSnapshot();
   }
 
@@ -63,9 +67,6 @@ class IsoboxSandbox implements Sandbox {
       image, runtime, socketPath,
       warm: opts.warm?.container ?? 1,
       defaultLimits: { memoryMb: opts.limits?.memoryMb ?? DEFAULT_MEMORY_MB.python, maxFsBytes: opts.limits?.maxFsBytes ?? DEFAULT_MAX_FS_BYTES },
-    }).catch(async (e: Error) => {
-      await this.#host.close();
-      throw e;
     });
   }
 

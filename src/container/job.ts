@@ -67,19 +67,20 @@ class OutputText {
     this.onOut = onOut;
   }
   /** false once the cap is crossed (what fits is kept). */
-  add(fd: 1 | 2, lines: string[]): boolean {
+  add(fd: 1 | 2, lines: string[], open = false): boolean {
     const kept: string[] = [];
-    for (const line of lines) {
-      const size = Buffer.byteLength(line) + 1;
+    for (const [i, line] of lines.entries()) {
+      const text = open && i === lines.length - 1 ? line : line + "\n";
+      const size = Buffer.byteLength(text);
       if (this.#bytes + size > this.max) {
-        const room = Buffer.from(line + "\n").subarray(0, this.max - this.#bytes).toString().replace(/\uFFFD$/, "");
+        const room = Buffer.from(text).subarray(0, this.max - this.#bytes).toString().replace(/\uFFFD$/, "");
         this.text[fd] += room;
         this.#bytes = this.max;
         if (kept.length) this.#emit(fd, kept);
         return false;
       }
       this.#bytes += size;
-      this.text[fd] += line + "\n";
+      this.text[fd] += text;
       kept.push(line);
     }
     this.#emit(fd, kept);
@@ -130,7 +131,7 @@ export async function runOnGuest(guest: ContainerGuest, job: ContainerJob, line:
   let settle!: (e: Ending) => void;
   const ending = new Promise<Ending>((resolve) => { settle = resolve; });
   const onFrame = (f: Frame) => {
-    if (f.t === "out" && !out.add(f.fd, f.lines)) settle({ kind: "status", status: "output_limit", name: "OutputLimit", message: `stdout+stderr over maxOutputBytes (${job.limits.maxOutputBytes} bytes)` });
+    if (f.t === "out" && !out.add(f.fd, f.lines, f.open)) settle({ kind: "status", status: "output_limit", name: "OutputLimit", message: `stdout+stderr over maxOutputBytes (${job.limits.maxOutputBytes} bytes)` });
     else if (f.t === "file") {
       const over = files.add(f.path, f.data, f.end);
       if (over) settle({ kind: "status", status: "output_limit", name: "OutputLimit", message: over });
