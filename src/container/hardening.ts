@@ -3,8 +3,13 @@
 import type Docker from "dockerode";
 
 const MiB = 1024 * 1024;
-/** Processes and threads per container (threat: fork bomb exhausting the host's pid space). */
-export const PIDS_LIMIT = 128;
+/** Processes and threads per container (threat: fork bomb exhausting the host's pid space).
+ * Under runc the pids cgroup is the limit the guest meets. Under gVisor the cgroup also counts the
+ * sandbox's own host threads (ptrace platform: one stub per guest thread), so hitting it kills the
+ * whole sandbox; there RLIMIT_NPROC, which gVisor enforces itself, stops the guest first with
+ * EAGAIN, and the larger cgroup limit stays as the host-side backstop. */
+export const PIDS_LIMIT = { runc: 128, runsc: 1024 } as const;
+export const GUEST_NPROC = 64;
 /** CPU per container, in CPUs (threat: one job starving the other jobs and the embedding app). */
 export const CPUS = 1;
 /** Modules imported before the job arrives in a warm container (see runner.py `preload`). */
@@ -54,11 +59,12 @@ export function containerSpec(o: SpecOptions): Docker.ContainerCreateOptions {
       CapDrop: ["ALL"], // threat: capability-based escalation (mount, ptrace, raw sockets, chown)
       SecurityOpt: ["no-new-privileges"], // threat: setuid binaries regaining root
       Privileged: false,
-      PidsLimit: PIDS_LIMIT,
+      PidsLimit: PIDS_LIMIT[o.runtime],
       Memory: memory,
       MemorySwap: memory, // no swap on top: memoryMb is the whole budget (threat: memory bomb)
       NanoCpus: CPUS * 1e9,
-      Ulimits: [{ Name: "nofile", Soft: 1024, Hard: 1024 }],
+      // RLIMIT_NPROC counts per uid host-wide under runc (every container runs as 65534): gVisor only.
+      Ulimits: [{ Name: "nofile", Soft: 1024, Hard: 1024 }, ...(o.runtime === "runsc" ? [{ Name: "nproc", Soft: GUEST_NPROC, Hard: GUEST_NPROC }] : [])],
       IpcMode: "private",
       // Guest output goes over the attach stream only; a log driver would copy it to the host's disk
       // (threat: filling it with an endless print loop).
