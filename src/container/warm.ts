@@ -42,6 +42,7 @@ export class WarmContainers {
           this.#ready.push(g);
         },
         (e: Error) => {
+          if (this.#closed) return; // a start cut short by close(): nothing to report
           this.#retryAt = performance.now() + RETRY_MS;
           console.warn(`isobox: could not pre-start a container: ${e.message}`);
         },
