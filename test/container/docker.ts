@@ -6,7 +6,8 @@ import { describe, expect, it } from "vitest";
 import { defaultImage } from "../../src/container/image.ts";
 
 export const REQUIRE = process.env.ISOBOX_REQUIRE_DOCKER === "1";
-export const docker = new Docker({ socketPath: "/var/run/docker.sock" });
+/** ISOBOX_TEST_DOCKER_SOCKET: point the probe elsewhere (e.g. a missing path, to check the skip). */
+export const docker = new Docker({ socketPath: process.env.ISOBOX_TEST_DOCKER_SOCKET ?? "/var/run/docker.sock" });
 export const IMAGE = defaultImage();
 
 async function probe(): Promise<string | undefined> {
