@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import { parseArgs } from "node:util";
 import { createSandbox } from "../api/sandbox.ts";
+import { routeJob } from "../container/routing.ts";
 import type { Job, Language, RunResult, Status } from "../api/schemas.ts";
 
 const USAGE = `usage: isobox run <file.js|file.ts|file.py> [--input JSON] [--file NAME=PATH]... [--timeout MS]
@@ -78,7 +79,14 @@ export async function main(argv: string[]): Promise<number> {
     job.onStderr = (line) => process.stderr.write(`${line}\n`);
   }
 
-  const sandbox = await createSandbox({ concurrency: 1, warm: { javascript: 0 } });
+  // The container backend only when this job goes there (a daemon is needed for nothing else).
+  const container = routeJob(job, true) === "container";
+  let sandbox;
+  try {
+    sandbox = await createSandbox({ concurrency: 1, warm: { javascript: 0, container: 0 }, ...(container ? { container: { enabled: true } } : {}) });
+  } catch (e) {
+    return fail((e as Error).message);
+  }
   let result: RunResult;
   try {
     result = await sandbox.run(job);
