@@ -1,6 +1,7 @@
 // Turns the measurements into one side-by-side table, the target verdicts, and the files in
 // bench/results/ (latest.json, latest.md).
 import type { PythonResult } from "./python.ts";
+import { containerRows, containerTargets, type ContainerResult } from "./container.ts";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -22,6 +23,7 @@ export interface Results {
   secureExec?: PeerResult;
   memory?: MemoryResult;
   python?: PythonResult;
+  container?: ContainerResult;
   failures: Record<string, string>;
   targets?: Target[];
   totalSeconds?: number;
@@ -118,6 +120,7 @@ function rows(r: Results): Row[] {
     if (p.nativePython) out.push({ row: "floor: native python3 -c subprocess", lat: p.nativePython, note: "fresh CPython process per job (not a sandbox)" });
     out.push({ row: "peer: docker run --runtime=runsc python3", note: p.docker });
   }
+  out.push(...containerRows(r.container));
   const h = r.hops;
   if (h) {
     out.push({ row: "hop floor: child-process IPC round trip", lat: h.ipcRoundTrip, note: "fork + serialization 'advanced', job-sized message, no work" });
@@ -169,6 +172,7 @@ export function evaluateTargets(r: Results): Target[] {
     t.push({ name: "fresh interpreter (stretch)", goal: "≤ 50 ms", measured: `${fmtRate(py.turnover.opsPerSec)} interpreters/s at c=${py.turnover.concurrency} (${fmtMs(1000 * py.turnover.concurrency / py.turnover.opsPerSec)} ms each)`, verdict: 1000 * py.turnover.concurrency / py.turnover.opsPerSec <= 50 ? "PASS" : "MISS" });
   }
 
+  t.push(...containerTargets(r.container));
   const m = r.memory;
   t.push({
     name: "memory per warm guest",

@@ -12,13 +12,15 @@ import {
 import { transpileTypeScript } from "./typescript.ts";
 import { ensurePythonSnapshot, pythonSnapshotFile } from "../python/snapshot-file.ts";
 import { describeIssue } from "./issues.ts";
-import { jobFiles } from "../vfs/job-files.ts";
+import { jobFiles, type JobFile } from "../vfs/job-files.ts";
 import { CallDispatcher, type HostCapabilities } from "../bindings/dispatcher.ts";
 import { fetchCapability } from "../bindings/fetch-call.ts";
 import { McpCapability } from "../bindings/mcp-call.ts";
 import { bindingInputJsonSchema, describeCapabilities, type CapabilityEntry } from "../bindings/describe.ts";
 import { McpTools } from "../mcp/index.ts";
 import type { Bindings } from "./schemas.ts";
+import { ContainerBackend } from "../container/backend.ts";
+import { routeJob } from "../container/routing.ts";
 
 export interface Sandbox {
   run(job: Job): Promise<RunResult>;
@@ -57,6 +59,8 @@ class IsoboxSandbox implements Sandbox {
   readonly #host: SandboxHost;
   /** What jobs may call on the host besides their bindings (MCP tools, fetch), shared by every job. */
   readonly #capabilities: HostCapabilities = {};
+  /** Present when `container.enabled`: runs escalated Python jobs (src/container/). */
+  #container: ContainerBackend | undefined;
   #closed = false;
   readonly started: Promise<void>;
 
@@ -77,8 +81,19 @@ class IsoboxSandbox implements Sandbox {
       },
     });
     if (opts.fetch) this.#capabilities.fetch = fetchCapability(opts.fetch);
-    this.started = Promise.all([this.#host.ready, this.#connectMcp()]).then(() => {});
+    // No daemon, runtime or image, or an MCP server that cannot start: a setup error, said before any job runs.
+    this.started = Promise.all([this.#host.ready, this.#connectMcp(), this.#startContainer(opts)]).then(() => {});
     if ((opts.warm?.python ?? 0) > 0) ensurePythonSnapshot();
+  }
+
+  async #startContainer(opts: ReturnType<typeof SandboxOptionsSchema.parse>): Promise<void> {
+    if (!opts.container?.enabled) return;
+    const { image, runtime, socketPath } = opts.container;
+    this.#container = await ContainerBackend.create({
+      image, runtime, socketPath,
+      warm: opts.warm?.container ?? 1,
+      defaultLimits: { memoryMb: opts.limits?.memoryMb ?? DEFAULT_MEMORY_MB.python, maxFsBytes: opts.limits?.maxFsBytes ?? DEFAULT_MAX_FS_BYTES },
+    });
   }
 
   /** MCP servers are connected once, for every job; their credentials stay in this process. */
@@ -153,15 +168,14 @@ class IsoboxSandbox implements Sandbox {
     if (inputJson !== undefined && inputJson.length > MAX_INPUT_BYTES) {
       return statusResult("rejected", "InvalidJob", `input: larger than ${MAX_INPUT_BYTES} bytes of JSON`, wall());
     }
-    if (j.backend === "container") {
-      return statusResult("rejected", "ContainerDisabled", "backend: the container backend is not enabled for this sandbox", wall());
-    }
-    if (j.signal?.aborted) return statusResult("killed", "AbortError", "The job was aborted before it started", wall());
-    if (j.language === "python") ensurePythonSnapshot();
-
     const limits = this.#limitsFor(j.language, j.limits);
     const files = jobFiles(j.files, limits.maxFsBytes);
     if ("error" in files) return statusResult("rejected", "InvalidJob", files.error, wall());
+    const route = routeJob(j, this.#container !== undefined);
+    if (typeof route === "object") return statusResult("rejected", route.name, route.rejected, wall());
+    if (j.signal?.aborted) return statusResult("killed", "AbortError", "The job was aborted before it started", wall());
+    if (route === "container") return this.#runContainer(j, inputJson, files.files);
+    if (j.language === "python") ensurePythonSnapshot();
     const bindings = { ...this.#opts.bindings, ...j.bindings };
     const mcpNames = this.#mcp?.names() ?? {};
     const clash = Object.keys(bindings).find((name) => Object.hasOwn(mcpNames, name));
@@ -222,11 +236,29 @@ class IsoboxSandbox implements Sandbox {
   async endSession(id: string): Promise<void> {
     if (typeof id !== "string") throw new TypeError("isobox: endSession(id) takes the session id string");
     this.#host.endSession(id);
+    await this.#container?.endSession(id);
+  }
+
+  /** An escalated Python job: the same result shape, `backend: "container"`. Job bindings are not
+   * offered inside containers yet (capabilities are isolate-only); the job runs without them. */
+  #runContainer(j: ReturnType<typeof JobSchema.parse>, inputJson: string | undefined, files: JobFile[]): Promise<RunResult> {
+    return this.#container!.run({
+      id: randomUUID(),
+      code: j.code,
+      files: Object.fromEntries(files.map((f) => [f.path, f.bytes])),
+      env: { ...j.env },
+      limits: this.#limitsFor("python", j.limits),
+      ...(inputJson !== undefined ? { inputJson } : {}),
+      ...(j.session !== undefined ? { session: j.session } : {}),
+    }, (fd, lines) => {
+      const cb = fd === 1 ? j.onStdout : j.onStderr;
+      if (cb) for (const line of lines) try { cb(line); } catch { /* caller's bug, not the guest's */ }
+    }, j.signal);
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all([this.#host.close(), this.#mcp?.close()]);
+    await Promise.all([this.#host.close(), this.#mcp?.close(), this.#container?.close()]);
   }
 }

@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, extname, resolve, sep } from "node:path";
 import { parseArgs } from "node:util";
 import { createSandbox } from "../api/sandbox.ts";
+import { routeJob } from "../container/routing.ts";
 import type { Job, Language, RunResult, SandboxOptions, Status } from "../api/schemas.ts";
 
 const USAGE = `usage: isobox run <file.js|file.ts|file.py> [--input JSON] [--file NAME=PATH]... [--timeout MS]
@@ -85,7 +86,9 @@ export async function main(argv: string[]): Promise<number> {
     job.onStderr = (line) => process.stderr.write(`${line}\n`);
   }
 
-  const options: SandboxOptions = { concurrency: 1, warm: { javascript: 0 } };
+  // The container backend only when this job goes there (a daemon is needed for nothing else).
+  const container = routeJob(job, true) === "container";
+  const options: SandboxOptions = { concurrency: 1, warm: { javascript: 0, container: 0 }, ...(container ? { container: { enabled: true } } : {}) };
   if (values.mcp?.length) {
     const servers: Record<string, { url: string } | { command: string; args: string[] }> = {};
     for (const spec of values.mcp) {
