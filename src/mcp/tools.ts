@@ -159,9 +159,18 @@ function wireArguments(entry: ListedTool, label: string, args: unknown, maxBytes
   return wire;
 }
 
+/** The stdio child, if it still runs: ended for good (one disposal path even when connect failed). */
+function killChild(pid: number | null): void {
+  if (pid === null) return;
+  try { process.kill(pid, "SIGKILL"); } catch { /* already gone */ }
+}
+
 async function closeLink(link: ServerLink): Promise<void> {
   link.closed = true;
+  const pid = link.pid();
   await link.client.close().catch(() => {});
+  // Threat: a server that ignores stdin's end and SIGTERM would outlive the sandbox.
+  killChild(pid);
 }
 
 async function connectServer(
@@ -189,6 +198,10 @@ async function connectServer(
     return { link, skipped: listing.skipped };
   } catch (e) {
     await closeLink(link);
+    // A connect that failed part-way may leave the transport detached from the client, and a child
+    // that ignores stdin's end lives on (measured: a silent server outlived its timed-out connect).
+    await transport.close().catch(() => {});
+    killChild(pid());
     throw new McpConnectError(name, connectReason(e, signal, limits.timeoutMs, redactor), { cause: e });
   }
 }

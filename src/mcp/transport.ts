@@ -40,5 +40,16 @@ export function createTransport(config: McpServer, maxMessageBytes: number): Ser
     maxBufferSize: maxMessageBytes,
   });
   (transport.stderr as Readable | null)?.resume();
-  return { transport, pid: () => transport.pid };
+  // The SDK forgets the child's pid once it closes the transport (and ends the child with SIGTERM,
+  // which a child that inherited an ignored SIGTERM survives): keep it, so close can make sure.
+  let spawned: number | null = null;
+  const start = transport.start.bind(transport);
+  transport.start = async () => {
+    try {
+      await start();
+    } finally {
+      spawned = transport.pid ?? spawned;
+    }
+  };
+  return { transport, pid: () => transport.pid ?? spawned };
 }

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from "node:fs";
 // McpTools against a real SDK McpServer spawned over stdio (test/fixtures/mcp-stdio-server.ts).
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -182,12 +183,18 @@ describe("McpTools over stdio, hostile outcomes", () => {
     expect((e as Error).message).toBe('MCP server "broken": its command was not found');
   });
 
-  it("names the server when it does not answer initialize in time", async () => {
-    const silent = { command: process.execPath, args: ["-e", "setInterval(() => {}, 1000)"] };
+  it("names the server when it does not answer initialize in time, and its process does not outlive the failed connect", async () => {
+    const marker = `isobox-mute-${process.pid}-${Date.now()}`;
+    const silent = { command: process.execPath, args: ["-e", "setInterval(() => {}, 1000)", marker] };
     const t0 = Date.now();
     const e = await McpTools.connect({ mute: silent }, { timeoutMs: 500 }).catch((err: unknown) => err);
     expect((e as Error).message).toBe('MCP server "mute": did not connect and list its tools within 500 ms');
     expect(Date.now() - t0).toBeLessThan(8_000);
+    await new Promise((r) => setTimeout(r, 300));
+    const alive = readdirSync("/proc").filter((d) => /^\d+$/.test(d)).filter((d) => {
+      try { return readFileSync(`/proc/${d}/cmdline`, "utf8").includes(marker); } catch { return false; }
+    });
+    expect(alive).toEqual([]);
   });
 
   it("names the server when its process exits before initialize", async () => {
