@@ -4,6 +4,7 @@ import type { RunResult } from "../api/schemas.ts";
 import { buildResult } from "../api/result.ts";
 import type { Limits } from "../api/schemas.ts";
 import { mimeTypeFor } from "../vfs/mime.ts";
+import { MAX_OUTPUT_FILES } from "../vfs/harvest.ts";
 import type { Frame, ResultFrame } from "./frames.ts";
 import { describeExit, type ContainerGuest, type ExitInfo } from "./guest.ts";
 import { normaliseOutputPath, normaliseRelativePath } from "./paths.ts";
@@ -20,8 +21,8 @@ export interface ContainerJob {
 
 export type OnOut = (fd: 1 | 2, lines: string[]) => void;
 
-/** Most output files one job returns (threat: a million empty files). */
-export const MAX_OUTPUT_FILES = 256;
+/** Most output files one job returns (threat: a million empty files): the isolate's cap, src/vfs/harvest.ts. */
+export { MAX_OUTPUT_FILES };
 /** Exit status of a process killed by SIGXCPU (the runner's CPU rlimit): reported as timeout. */
 const SIGXCPU_EXIT = 128 + 24;
 const SIGKILL_EXIT = 128 + 9;

@@ -24,9 +24,12 @@ export function jobRelativePath(raw: string): PathCheck {
   return { path: out.join("/") };
 }
 
-/** An output file's name as reported: `output/…`, normalised, or null when it cannot be one. */
+/**
+ * An output file's name as reported: `output/…`, normalised (control characters become `_`: they
+ * have no business in a name a caller displays or writes to disk), or null when it cannot be one.
+ */
 export function outputPath(raw: unknown): string | null {
   if (typeof raw !== "string" || !raw.startsWith("output/")) return null;
-  const checked = jobRelativePath(raw);
+  const checked = jobRelativePath(raw.replace(/[\u0000-\u001f\u007f]/g, "_"));
   return "path" in checked && checked.path.startsWith("output/") ? checked.path : null;
 }
