@@ -2,7 +2,7 @@
 // (src/fetch/): the guest sends JSON (a binary body as base64), gets JSON back (the body as base64).
 // Headers that only the host may set are dropped here, as a browser's fetch drops them silently;
 // everything else is validated by the guarded fetch.
-import { createGuardedFetch, FORBIDDEN_REQUEST_HEADERS, type FetchOptions, type GuardedFetchDeps } from "../fetch/index.ts";
+import { createGuardedFetch, isHostOnlyHeader, type FetchOptions, type GuardedFetchDeps } from "../fetch/index.ts";
 
 export type GuestFetchCall = (request: unknown, signal: AbortSignal) => Promise<unknown>;
 
@@ -17,8 +17,7 @@ export function fetchCapability(options: FetchOptions, deps?: GuardedFetchDeps):
     if (r.headers && typeof r.headers === "object" && !Array.isArray(r.headers)) {
       const kept: Record<string, string> = {};
       for (const [name, value] of Object.entries(r.headers as Record<string, unknown>)) {
-        const lower = name.toLowerCase();
-        if (FORBIDDEN_REQUEST_HEADERS.has(lower) || lower.startsWith("proxy-")) continue;
+        if (isHostOnlyHeader(name)) continue;
         kept[name] = String(value);
       }
       r.headers = kept;

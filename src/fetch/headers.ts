@@ -17,6 +17,12 @@ export const FORBIDDEN_REQUEST_HEADERS: ReadonlySet<string> = new Set([
 ]);
 
 /** Methods a guest may use. CONNECT (tunnel), TRACE/TRACK (echo, XST) and custom verbs are refused. */
+/** Headers only the host sets (framing, routing, proxies): the one test for them. */
+export function isHostOnlyHeader(name: string): boolean {
+  const lower = name.toLowerCase();
+  return FORBIDDEN_REQUEST_HEADERS.has(lower) || lower.startsWith("proxy-");
+}
+
 export const GUEST_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
 
 export const MAX_REQUEST_HEADERS = 100;
@@ -48,7 +54,7 @@ export function validateRequestHeaders(input: unknown): HeaderPairs | string {
     const value = entry[1].replace(/^[\t ]+|[\t ]+$/g, "");
     if (!TOKEN.test(name)) return `invalid header name ${JSON.stringify(entry[0].slice(0, 64))}`;
     if (!FIELD_VALUE.test(value)) return `header ${name} contains a forbidden character (CR, LF, NUL or a control)`;
-    if (FORBIDDEN_REQUEST_HEADERS.has(name) || name.startsWith("proxy-")) return `header ${name} cannot be set by the guest`;
+    if (isHostOnlyHeader(name)) return `header ${name} cannot be set by the guest`;
     // Threat: smuggling a refused method past the method check through an override header.
     if (METHOD_OVERRIDES.has(name) && /\b(CONNECT|TRACE|TRACK)\b/i.test(value)) return `header ${name} names a refused method`;
     bytes += name.length + value.length + 4;

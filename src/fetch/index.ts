@@ -7,5 +7,5 @@ export {
   type FetchOptions, type ResolvedFetchOptions, type GuestFetchRequest, type ParsedGuestFetchRequest, type GuestFetchResponse,
 } from "./schemas.ts";
 export { FetchError, type FetchErrorCode } from "./errors.ts";
-export { FORBIDDEN_REQUEST_HEADERS, GUEST_METHODS } from "./headers.ts";
+export { FORBIDDEN_REQUEST_HEADERS, GUEST_METHODS, isHostOnlyHeader } from "./headers.ts";
 export { directConnector, systemResolver, type FetchConnector, type FetchResolver, type ConnectTarget, type ResolvedAddress } from "./connect.ts";
