@@ -173,6 +173,13 @@ out`,
     expect(r.status).toBe("timeout");
   });
 
+  it("a job that catches the error of a call cut short by its deadline still ends in timeout", async () => {
+    const code = "from isobox import host\ntry:\n    host.slow(ms=60000)\nexcept BaseException:\n    pass\n'finished anyway'";
+    const r = await sandbox.run({ language: "python", code, limits: { timeoutMs: 800 } });
+    expect(r.status).toBe("timeout");
+    expect(r.error?.message).toMatch(/wall-clock limit of 800 ms/);
+  });
+
   it("time blocked in a binding counts as wall time, not CPU", async () => {
     const r = await sandbox.run({ language: "python", code: "from isobox import host\n[host.slow(ms=400) for _ in range(3)]", limits: { cpuTimeMs: 300, timeoutMs: 10_000 } });
     expect(r.status).toBe("ok");

@@ -190,6 +190,13 @@ export abstract class IsolateGuest {
     this.terminate(failure.status, failure.error ?? { name: "Error", message: String(e) });
   }
 
+  /**
+   * The job's wall clock ran out while this thread was blocked for the guest (a Python guest's
+   * blocking capability call): no timer of this thread could fire meanwhile. JavaScript guests
+   * never block, and their JobLimits timer ends them; a guest that can block overrides this.
+   */
+  deadlineReached(): void {}
+
   /** Stop the guest now; the first reason wins. Safe to call from any callback or timer. */
   terminate(status: Status, error: GuestError): void {
     if (this.#stopped) return;

@@ -15,6 +15,11 @@ export interface CallLimits {
   callTimeoutMs: number;
   /** What is left of the job's wall-clock budget, in ms. */
   remainingMs: () => number;
+  /**
+   * A blocking call's wait ended because the job's wall clock ran out (not the per-call timeout):
+   * the job is over, and must end as `timeout`, whatever the guest does with the call's error.
+   */
+  onJobDeadline?: () => void;
 }
 
 export class CallChannel {
@@ -75,7 +80,9 @@ export class CallChannel {
     if (refused) return { ok: false, name: "BindingError", message: refused };
     const callId = this.#post(kind, name, argsJson);
     const view = new Int32Array(this.wake);
-    const budget = Math.min(this.#limits.callTimeoutMs, this.#limits.remainingMs());
+    const jobLeft = this.#limits.remainingMs();
+    const budget = Math.min(this.#limits.callTimeoutMs, jobLeft);
+    const jobBound = jobLeft <= this.#limits.callTimeoutMs;
     const until = performance.now() + budget;
     for (;;) {
       const seq = Atomics.load(view, WAKE_SEQ);
@@ -84,6 +91,10 @@ export class CallChannel {
       if (answer) { this.#syncAnswers.delete(callId); return answer; }
       if (this.#closed) return { ok: false, name: "AbortError", message: "The job was stopped during a binding call" };
       const left = until - performance.now();
+      if (left <= 0 && jobBound) {
+        this.#limits.onJobDeadline?.();
+        return { ok: false, name: "TimeoutError", message: `The job's wall-clock limit ran out while the binding call ${JSON.stringify(name.replace("\u0000", "."))} was waiting` };
+      }
       if (left <= 0) return { ok: false, name: "TimeoutError", message: `The binding call ${JSON.stringify(name.replace("\u0000", "."))} did not answer within ${Math.round(budget)} ms` };
       Atomics.wait(view, WAKE_SEQ, seq, left);
     }

@@ -23,17 +23,21 @@ const FORWARD_WAIT_MS = 20;
 export async function runJob(job: WireJob, port: MessagePort, source: GuestSource): Promise<void> {
   const post = (m: FromWorker) => port.postMessage(m);
   let guest: IsolateGuest | undefined;
-  const started = performance.now();
+  // The job's clock starts when its guest is ready, as the host thread's does (on "started"):
+  // a slow guest start must not eat the time a blocking call may wait.
+  let started = performance.now();
   const calls = new CallChannel(port, {
     maxCalls: job.limits.maxBindingCalls,
     callTimeoutMs: job.limits.bindingTimeoutMs,
     remainingMs: () => job.limits.timeoutMs - (performance.now() - started),
+    onJobDeadline: () => guest?.deadlineReached(),
   }, (m) => {
     if (m?.t === "abort") guest?.terminate("killed", { name: "AbortError", message: "The job was aborted" });
   });
   port.on("message", (m: ToWorker) => calls.receive(m));
   try {
     guest = await source.take(job);
+    started = performance.now();
     post(guest instanceof PythonGuest ? { t: "started", interrupt: guest.interrupt, wake: calls.wake } : { t: "started", wake: calls.wake });
     injectFault(job);
   } catch (e) {

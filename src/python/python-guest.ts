@@ -3,7 +3,7 @@
 // snapshot when one is given (~0.3 s) or cold (~2 s); each job gets its own interpreter.
 import { readFileSync } from "node:fs";
 import ivm from "isolated-vm";
-import { INTERRUPT_SENT, INTERRUPT_SIGNAL, type WireJob } from "../host/protocol.ts";
+import { INTERRUPT_SENT, INTERRUPT_SIGNAL, SIGINT, type WireJob } from "../host/protocol.ts";
 import { door, IsolateGuest, MIN_VALUE_CAP, type GuestOutcome } from "../isolate/guest.ts";
 import { ivmOptions } from "../isolate/ivm-options.ts";
 import { RUNNER_FILES } from "./snapshot-file.ts";
@@ -142,6 +142,13 @@ export class PythonGuest extends IsolateGuest {
     }
   }
 
+  /** The same soft stop the host thread sends at the deadline, set from this thread. */
+  override deadlineReached(): void {
+    const slots = new Int32Array(this.interrupt);
+    Atomics.store(slots, INTERRUPT_SENT, 1);
+    Atomics.store(slots, INTERRUPT_SIGNAL, SIGINT);
+  }
+
   protected async execute(job: WireJob): Promise<Omit<GuestOutcome, "usage">> {
     // A session's interpreter runs again: no soft stop of an earlier run may linger.
     const slots = new Int32Array(this.interrupt);
@@ -157,7 +164,10 @@ export class PythonGuest extends IsolateGuest {
     if (envelope === undefined) envelope = await this.wait.apply(undefined, [], ivmOptions({ result: { promise: true, copy: true } }));
     const outcome = this.envelope(envelope, maxValue);
     // The host's soft stop surfaces as KeyboardInterrupt: that is the deadline, not a guest error.
-    if (outcome.error?.name === "KeyboardInterrupt" && Atomics.load(new Int32Array(this.interrupt), INTERRUPT_SENT) === 1) {
+    // Once the deadline has passed the job is over, whatever Python did next: the interrupt itself,
+    // a blocking call's TimeoutError raised before Python checked for the interrupt, or that error
+    // caught and the job finishing anyway.
+    if ((outcome.status === "error" || outcome.status === "ok") && Atomics.load(new Int32Array(this.interrupt), INTERRUPT_SENT) === 1) {
       return { status: "timeout", error: { name: "TimeoutError", message: `Job exceeded its wall-clock limit of ${job.limits.timeoutMs} ms` } };
     }
     return outcome;
