@@ -66,6 +66,7 @@ function trim(root: string): void {
 function stage(root: string): void {
   mkdirSync(`${root}/opt/isobox/mpl`, { recursive: true });
   cpSync(`${RECIPE_DIR}runner.py`, `${root}/opt/isobox/runner.py`);
+  cpSync(`${RECIPE_DIR}../python/capabilities.py`, `${root}/opt/isobox/capabilities.py`);
   mkdirSync(`${root}/home/user`, { recursive: true });
   // Building the font cache takes seconds; done once here instead of in every job.
   sh("chroot", [root, "env", "MPLCONFIGDIR=/opt/isobox/mpl", "MPLBACKEND=Agg", "python3", "-c", "import matplotlib.font_manager"]);
@@ -79,7 +80,8 @@ function importImage(root: string, ref: string): void {
 }
 
 function buildFromDockerfile(ref: string): void {
-  sh("docker", ["build", "-t", ref, "-t", `${IMAGE_REPOSITORY}:latest`, "-f", `${RECIPE_DIR}Dockerfile`, RECIPE_DIR], { stdio: ["ignore", "inherit", "inherit"] });
+  // The context is runtimes/: the image takes the Python capability module from runtimes/python/.
+  sh("docker", ["build", "-t", ref, "-t", `${IMAGE_REPOSITORY}:latest`, "-f", `${RECIPE_DIR}Dockerfile`, `${RECIPE_DIR}..`], { stdio: ["ignore", "inherit", "inherit"] });
 }
 
 const ref = defaultImage();

@@ -36,6 +36,46 @@ def send(frame):
             view = view[os.write(_proto, view):]
 
 
+_STDIN = sys.stdin.buffer  # job lines, and the answers to the job's capability calls
+_call_lock = threading.Lock()
+_call_seq = [0]
+
+
+def _capability_call(kind, name, payload):
+    """`from isobox import host, fetch` (runtimes/python/capabilities.py, the isolate's own module)
+    calls this: a `call` frame out, then block until the host's answer line with the same id comes in
+    on stdin. Handlers, credentials and sockets stay on the host, which validates everything; the
+    container has no network. One call at a time: threads of the job queue on the lock."""
+    with _call_lock:
+        _call_seq[0] += 1
+        call_id = _call_seq[0]
+        send({"t": "call", "id": call_id, "kind": kind, "name": name, "args": payload})
+        while True:
+            line = _STDIN.readline()
+            if not line:
+                os._exit(0)  # the host went away
+            try:
+                msg = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(msg, dict) and msg.get("t") == "answer" and msg.get("id") == call_id:
+                return json.dumps(msg.get("answer"))
+
+
+def load_capabilities():
+    """The isobox module, from the same source the isolate's Python uses, over this transport.
+    Returns its per-job hook (which capabilities this job has)."""
+    import types
+    calls = types.ModuleType("_isobox_calls")
+    calls.call = _capability_call
+    sys.modules["_isobox_calls"] = calls
+    path = "/opt/isobox/capabilities.py"
+    namespace = {"__name__": "_isobox_capabilities", "_json": json, "_sys": sys, "_SESSION": {"keep": False}}
+    with open(path, encoding="utf-8") as f:
+        exec(compile(f.read(), path, "exec"), namespace)
+    return namespace["__isobox_begin"]
+
+
 class Capture:
     """fd 1 or 2 redirected into a pipe read by a thread, so output from the job, from C code and
     from child processes alike is framed per line instead of corrupting the protocol stream."""
@@ -267,7 +307,8 @@ def cpu_seconds():
     return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
 
 
-def run_job(job, scope, captures):
+def run_job(job, scope, captures, begin):
+    begin(json.dumps(job.get("capabilities") or {}), bool(job.get("session")))
     empty_output()
     write_files(job.get("files", {}))
     os.environ.clear()  # only the job's environment is visible (threat: the image's variables)
@@ -326,17 +367,19 @@ def main():
     sys.stderr = open(2, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
     sys.__stdout__, sys.__stderr__ = sys.stdout, sys.stderr
     preload()
+    begin = load_capabilities()
     scope = {"__name__": "__main__", "__builtins__": __builtins__}
-    stdin = sys.stdin.buffer
     send({"t": "ready"})
     while True:
-        line = stdin.readline()
+        line = _STDIN.readline()
         if not line:
             os._exit(0)  # the host went away (stdin closed): end, and Docker removes the container
         job = json.loads(line)
+        if job.get("t") == "answer":
+            continue  # an answer to a call the job left behind (a thread of an earlier run)
         if not job.get("session"):
             scope = {"__name__": "__main__", "__builtins__": __builtins__}
-        run_job(job, scope, captures)
+        run_job(job, scope, captures, begin)
         if not job.get("session"):
             os._exit(0)
 

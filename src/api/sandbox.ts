@@ -174,12 +174,31 @@ class IsoboxSandbox implements Sandbox {
     const route = routeJob(j, this.#container !== undefined);
     if (typeof route === "object") return statusResult("rejected", route.name, route.rejected, wall());
     if (j.signal?.aborted) return statusResult("killed", "AbortError", "The job was aborted before it started", wall());
-    if (route === "container") return this.#runContainer(j, inputJson, files.files);
-    if (j.language === "python") ensurePythonSnapshot();
     const bindings = { ...this.#opts.bindings, ...j.bindings };
     const mcpNames = this.#mcp?.names() ?? {};
     const clash = Object.keys(bindings).find((name) => Object.hasOwn(mcpNames, name));
     if (clash) return statusResult("rejected", "InvalidJob", `bindings.${clash}: an MCP server has the same name`, wall());
+    const capabilities = { bindings: Object.keys(bindings), mcp: mcpNames, fetch: !!this.#capabilities.fetch };
+    const jobId = randomUUID();
+    // One dispatcher per job, whichever backend runs it: the same budget, timeout, validation and
+    // audit hook for a call from an isolate as for one from a container.
+    const calls = new CallDispatcher(bindings, this.#capabilities, {
+      jobId,
+      ...(j.session !== undefined ? { session: j.session } : {}),
+      maxCalls: limits.maxBindingCalls,
+      callTimeoutMs: limits.bindingTimeoutMs,
+      ...(this.#opts.onBindingCall ? { onBindingCall: this.#opts.onBindingCall } : {}),
+    });
+    try {
+      if (route === "container") return await this.#runContainer(j, jobId, inputJson, files.files, capabilities, calls);
+      return await this.#runIsolate(j, jobId, inputJson, files.files, limits, capabilities, calls, wall);
+    } finally {
+      calls.close();
+    }
+  }
+
+  async #runIsolate(j: ReturnType<typeof JobSchema.parse>, jobId: string, inputJson: string | undefined, files: JobFile[], limits: Limits, capabilities: WireJob["capabilities"], calls: CallDispatcher, wall: () => { wallMs: number }): Promise<RunResult> {
+    if (j.language === "python") ensurePythonSnapshot();
 
     const filename = FILENAMES[j.language];
     let code = j.code;
@@ -191,31 +210,20 @@ class IsoboxSandbox implements Sandbox {
       sourceMap = t.sourceMap;
     }
     const wire: WireJob = {
-      id: randomUUID(),
+      id: jobId,
       language: j.language,
       code,
       filename,
       env: { ...j.env },
       limits,
       stream: { stdout: !!j.onStdout, stderr: !!j.onStderr },
-      files: files.files,
-      capabilities: { bindings: Object.keys(bindings), mcp: mcpNames, fetch: !!this.#capabilities.fetch },
+      files,
+      capabilities,
       ...(j.session !== undefined ? { session: j.session } : {}),
       ...(sourceMap ? { sourceMap } : {}),
       ...(inputJson !== undefined ? { inputJson } : {}),
     };
-    const calls = new CallDispatcher(bindings, this.#capabilities, {
-      jobId: wire.id,
-      ...(j.session !== undefined ? { session: j.session } : {}),
-      maxCalls: limits.maxBindingCalls,
-      callTimeoutMs: limits.bindingTimeoutMs,
-      ...(this.#opts.onBindingCall ? { onBindingCall: this.#opts.onBindingCall } : {}),
-    });
-    try {
-      return await this.#dispatch(wire, calls, j.signal, j.onStdout, j.onStderr);
-    } finally {
-      calls.close();
-    }
+    return this.#dispatch(wire, calls, j.signal, j.onStdout, j.onStderr);
   }
 
 
@@ -239,11 +247,13 @@ class IsoboxSandbox implements Sandbox {
     await this.#container?.endSession(id);
   }
 
-  /** An escalated Python job: the same result shape, `backend: "container"`. Job bindings are not
-   * offered inside containers yet (capabilities are isolate-only); the job runs without them. */
-  #runContainer(j: ReturnType<typeof JobSchema.parse>, inputJson: string | undefined, files: JobFile[]): Promise<RunResult> {
+  /** An escalated Python job: the same result shape, `backend: "container"`, and the same
+   * capabilities (its calls come back over the container's stdio to this job's dispatcher). */
+  #runContainer(j: ReturnType<typeof JobSchema.parse>, jobId: string, inputJson: string | undefined, files: JobFile[], capabilities: WireJob["capabilities"], calls: CallDispatcher): Promise<RunResult> {
     return this.#container!.run({
-      id: randomUUID(),
+      id: jobId,
+      capabilities,
+      onCall: (call) => calls.answer(call),
       code: j.code,
       files: Object.fromEntries(files.map((f) => [f.path, f.bytes])),
       env: { ...j.env },

@@ -3,6 +3,7 @@
 // protocol fd. Each frame is a JSON line checked by a schema, and lines and totals are capped, so a
 // forger can only ever fool (or fail) its own job; it cannot grow the embedding process's memory.
 import { z } from "zod";
+import { CapabilityCallSchema } from "../host/protocol.ts";
 
 const text = z.string().max(1 << 20);
 
@@ -10,6 +11,8 @@ export const FrameSchema = z.discriminatedUnion("t", [
   z.strictObject({ t: z.literal("ready") }),
   z.strictObject({ t: z.literal("out"), fd: z.union([z.literal(1), z.literal(2)]), lines: z.array(z.string()).max(1 << 16), open: z.literal(true).optional() }),
   z.strictObject({ t: z.literal("file"), path: z.string().max(4096), data: z.string(), end: z.boolean() }),
+  // A capability call (`from isobox import host, fetch`): answered on stdin with the same id.
+  z.strictObject({ t: z.literal("call"), id: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER), kind: CapabilityCallSchema.shape.kind, name: CapabilityCallSchema.shape.name, args: CapabilityCallSchema.shape.argsJson }),
   z.strictObject({
     t: z.literal("result"),
     kind: z.enum(["ok", "error", "memory", "too_big", "output_limit"]),

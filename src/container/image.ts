@@ -7,7 +7,8 @@ import { fileURLToPath } from "node:url";
 
 export const IMAGE_REPOSITORY = "isobox-python";
 export const RECIPE_DIR = fileURLToPath(new URL("../../runtimes/container/", import.meta.url));
-export const RECIPE_FILES = ["packages.txt", "runner.py"] as const;
+/** The `isobox` module (bindings, MCP tools, fetch) is the isolate's own, shipped into the image too. */
+export const RECIPE_FILES = ["packages.txt", "runner.py", "../python/capabilities.py"] as const;
 
 /** Debian packages of the image, from runtimes/container/packages.txt. */
 export function imagePackages(): string[] {

@@ -5,6 +5,8 @@ import { buildResult } from "../api/result.ts";
 import type { Limits } from "../api/schemas.ts";
 import { mimeTypeFor } from "../vfs/mime.ts";
 import { MAX_OUTPUT_FILES } from "../vfs/harvest.ts";
+import type { CallAnswer, CapabilityCall, WireJob } from "../host/protocol.ts";
+import { MAX_CALLS_IN_FLIGHT } from "../pool/calls.ts";
 import type { Frame, ResultFrame } from "./frames.ts";
 import { describeExit, type ContainerGuest, type ExitInfo } from "./guest.ts";
 import { normaliseOutputPath, normaliseRelativePath } from "./paths.ts";
@@ -17,6 +19,10 @@ export interface ContainerJob {
   env: Record<string, string>;
   limits: Limits;
   session?: string;
+  /** Names of the capabilities this job was given (the handlers stay in the embedding process). */
+  capabilities?: WireJob["capabilities"];
+  /** Answers one capability call (a CallDispatcher's): budget, timeout and validation are its. */
+  onCall?: (call: CapabilityCall) => Promise<CallAnswer>;
 }
 
 export type OnOut = (fd: 1 | 2, lines: string[]) => void;
@@ -49,6 +55,7 @@ export function jobLine(job: ContainerJob): string | { invalid: string } {
     maxFsBytes: job.limits.maxFsBytes,
     maxFiles: MAX_OUTPUT_FILES,
     session: job.session !== undefined,
+    capabilities: job.capabilities ?? { bindings: [], mcp: {}, fetch: false },
   });
 }
 
@@ -130,9 +137,31 @@ export async function runOnGuest(guest: ContainerGuest, job: ContainerJob, line:
   const out = new OutputText(job.limits.maxOutputBytes, onOut);
   const files = new OutputFiles(job.limits.maxFsBytes);
   let settle!: (e: Ending) => void;
-  const ending = new Promise<Ending>((resolve) => { settle = resolve; });
+  let ended = false;
+  const ending = new Promise<Ending>((resolve) => { settle = (e) => { ended = true; resolve(e); }; });
+  let inFlight = 0;
+  const answer = (id: number, a: CallAnswer) => {
+    // Threat: a late answer read as the next job line of a session container; nothing goes to a
+    // runner after its job ended (and the runner skips answer lines between jobs anyway).
+    if (ended) return;
+    try {
+      guest.send(JSON.stringify({ t: "answer", id, answer: a }));
+    } catch { /* the container's stream is gone: its exit ends the job */ }
+  };
+  const onCall = (f: Extract<Frame, { t: "call" }>) => {
+    // Threat: a job writing call frames in a loop; the dispatcher's budget counts them, this bounds
+    // how many handlers run at once (the runner itself makes one call at a time).
+    if (!job.onCall) return answer(f.id, { ok: false, name: "BindingError", message: "No capabilities were given to this job" });
+    if (inFlight >= MAX_CALLS_IN_FLIGHT) return answer(f.id, { ok: false, name: "BindingError", message: `Too many binding calls in flight: at most ${MAX_CALLS_IN_FLIGHT} at once` });
+    inFlight++;
+    job.onCall({ callId: f.id, kind: f.kind, name: f.name, argsJson: f.args }).then(
+      (a) => { inFlight--; answer(f.id, a); },
+      (e: unknown) => { inFlight--; answer(f.id, { ok: false, name: "BindingError", message: e instanceof Error ? e.message : "The host handler failed" }); },
+    );
+  };
   const onFrame = (f: Frame) => {
-    if (f.t === "out" && !out.add(f.fd, f.lines, f.open)) settle({ kind: "status", status: "output_limit", name: "OutputLimit", message: `stdout+stderr over maxOutputBytes (${job.limits.maxOutputBytes} bytes)` });
+    if (f.t === "call") onCall(f);
+    else if (f.t === "out" && !out.add(f.fd, f.lines, f.open)) settle({ kind: "status", status: "output_limit", name: "OutputLimit", message: `stdout+stderr over maxOutputBytes (${job.limits.maxOutputBytes} bytes)` });
     else if (f.t === "file") {
       const over = files.add(f.path, f.data, f.end);
       if (over) settle({ kind: "status", status: "output_limit", name: "OutputLimit", message: over });
