@@ -36,30 +36,81 @@ def send(frame):
             view = view[os.write(_proto, view):]
 
 
-_STDIN = sys.stdin.buffer  # job lines, and the answers to the job's capability calls
-_call_lock = threading.Lock()
-_call_seq = [0]
+class Inbox:
+    """The host's lines on stdin, read by one thread: job lines queue for the main loop, answers go
+    to the capability call waiting for that id. One reader means a call left waiting by a thread of
+    the job can never swallow the next job's line. The job's own fd 0 is /dev/null (as in the
+    isolate, `input()` gets EOF); the channel lives on a private descriptor."""
 
+    def __init__(self):
+        self.fd = os.dup(0)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
+        self.cond = threading.Condition()
+        self.jobs = []
+        self.answers = {}
+        self.pending = set()
+        self.seq = 0
+        self.closed = False
+        threading.Thread(target=self._read, daemon=True).start()
 
-def _capability_call(kind, name, payload):
-    """`from isobox import host, fetch` (runtimes/python/capabilities.py, the isolate's own module)
-    calls this: a `call` frame out, then block until the host's answer line with the same id comes in
-    on stdin. Handlers, credentials and sockets stay on the host, which validates everything; the
-    container has no network. One call at a time: threads of the job queue on the lock."""
-    with _call_lock:
-        _call_seq[0] += 1
-        call_id = _call_seq[0]
+    def _read(self):
+        with os.fdopen(self.fd, "rb", closefd=False) as f:
+            for line in f:
+                try:
+                    msg = json.loads(line)
+                except ValueError:
+                    continue
+                if not isinstance(msg, dict):
+                    continue
+                with self.cond:
+                    if msg.get("t") == "answer":
+                        if msg.get("id") in self.pending:
+                            self.answers[msg.get("id")] = msg.get("answer")
+                    else:
+                        self.jobs.append(msg)
+                    self.cond.notify_all()
+        with self.cond:
+            self.closed = True
+            self.cond.notify_all()
+
+    def next_job(self):
+        with self.cond:
+            while not self.jobs:
+                if self.closed:
+                    os._exit(0)  # the host went away (stdin closed): end, and Docker removes the container
+                self.cond.wait()
+            return self.jobs.pop(0)
+
+    def call(self, kind, name, payload):
+        """`from isobox import host, fetch` (runtimes/python/capabilities.py, the isolate's own
+        module) calls this: a `call` frame out, then block until the host's answer with the same id
+        comes in. Handlers, credentials and sockets stay on the host, which validates everything;
+        the container has no network. Threads of the job may each have a call waiting."""
+        with self.cond:
+            self.seq += 1
+            call_id = self.seq
+            self.pending.add(call_id)
         send({"t": "call", "id": call_id, "kind": kind, "name": name, "args": payload})
-        while True:
-            line = _STDIN.readline()
-            if not line:
-                os._exit(0)  # the host went away
-            try:
-                msg = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(msg, dict) and msg.get("t") == "answer" and msg.get("id") == call_id:
-                return json.dumps(msg.get("answer"))
+        with self.cond:
+            while call_id not in self.answers:
+                if self.closed:
+                    os._exit(0)
+                self.cond.wait()
+            self.pending.discard(call_id)
+            return json.dumps(self.answers.pop(call_id))
+
+    def end_run(self):
+        """The run is over and the host answers none of its calls any more: a session's thread still
+        waiting on one gets an error instead of waiting forever."""
+        with self.cond:
+            for call_id in self.pending:
+                self.answers[call_id] = {"ok": False, "name": "BindingError", "message": "The job has ended"}
+            self.cond.notify_all()
+
+
+_inbox = None
 
 
 def load_capabilities():
@@ -67,7 +118,7 @@ def load_capabilities():
     Returns its per-job hook (which capabilities this job has)."""
     import types
     calls = types.ModuleType("_isobox_calls")
-    calls.call = _capability_call
+    calls.call = _inbox.call
     sys.modules["_isobox_calls"] = calls
     path = "/opt/isobox/capabilities.py"
     namespace = {"__name__": "_isobox_capabilities", "_json": json, "_sys": sys, "_SESSION": {"keep": False}}
@@ -341,6 +392,7 @@ def run_job(job, scope, captures, begin):
     outcome["cpuMs"] = round((cpu_seconds() - started) * 1000, 3)
     outcome["maxRssBytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     send({"t": "result", **outcome})
+    _inbox.end_run()
 
 
 def preload():
@@ -366,17 +418,16 @@ def main():
     sys.stdout = open(1, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
     sys.stderr = open(2, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
     sys.__stdout__, sys.__stderr__ = sys.stdout, sys.stderr
+    global _inbox
+    _inbox = Inbox()
+    sys.stdin = open(0, "r", encoding="utf-8", closefd=False)
+    sys.__stdin__ = sys.stdin
     preload()
     begin = load_capabilities()
     scope = {"__name__": "__main__", "__builtins__": __builtins__}
     send({"t": "ready"})
     while True:
-        line = _STDIN.readline()
-        if not line:
-            os._exit(0)  # the host went away (stdin closed): end, and Docker removes the container
-        job = json.loads(line)
-        if job.get("t") == "answer":
-            continue  # an answer to a call the job left behind (a thread of an earlier run)
+        job = _inbox.next_job()
         if not job.get("session"):
             scope = {"__name__": "__main__", "__builtins__": __builtins__}
         run_job(job, scope, captures, begin)

@@ -116,6 +116,40 @@ answer2 = json.loads(_isobox_calls.call("binding", "__proto__", "{\\"__proto__\\
     expect(r.value).toEqual([false, false, "ValidationError"]);
   });
 
+  it("threads of a job may each have a call waiting; the job's stdin is empty", async () => {
+    const r = await py(`import threading
+from isobox import host
+results = []
+def work(i):
+    results.append(host.add(a=i, b=100)["sum"])
+threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+for t in threads: t.start()
+for t in threads: t.join()
+import sys
+[sorted(results), sys.stdin.read()]`);
+    expect(r).toMatchObject({ status: "ok", value: [[100, 101, 102, 103], ""] });
+  });
+
+  it("a session thread left calling after its run never swallows the next run", async () => {
+    // Attack on the channel: a background thread whose calls outlive the run that started it.
+    const session = `cap-thread-${Date.now()}`;
+    const a = await py(`import threading, time
+from isobox import host
+def loop():
+    while True:
+        try:
+            host.slow(ms=20)
+        except Exception:
+            time.sleep(0.01)
+threading.Thread(target=loop, daemon=True).start()
+time.sleep(0.1)
+'started'`, { session });
+    const b = await py("host.add(a=2, b=2)['sum']", { session });
+    const c = await py("host.add(a=3, b=3)['sum']", { session });
+    await sandbox.endSession(session);
+    expect([a.value, b.status, b.value, c.value]).toEqual(["started", "ok", 4, 6]);
+  });
+
   it("a session container keeps variables and still answers calls in every run", async () => {
     const session = `cap-session-${Date.now()}`;
     const a = await py("from isobox import host\ntotal = host.add(a=1, b=2)['sum']\ntotal", { session });
