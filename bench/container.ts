@@ -36,7 +36,8 @@ function dockerRunArgs(runtime: "runsc" | "runc", image: string): string[] {
   ];
 }
 
-function unavailable(image: string): string | undefined {
+/** Why the container rows cannot run here, or undefined. */
+export function unavailable(image = defaultImage()): string | undefined {
   const info = spawnSync("docker", ["info", "--format", "{{json .Runtimes}}"], { encoding: "utf8" });
   if (info.status !== 0) return "skipped: no Docker daemon";
   if (!info.stdout.includes("runsc")) return "skipped: the Docker daemon has no runsc runtime";

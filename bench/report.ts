@@ -2,6 +2,7 @@
 // bench/results/ (latest.json, latest.md).
 import type { PythonResult } from "./python.ts";
 import { containerRows, containerTargets, type ContainerResult } from "./container.ts";
+import { capabilityRows, type CapabilitiesResult } from "./capabilities.ts";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -24,6 +25,7 @@ export interface Results {
   memory?: MemoryResult;
   python?: PythonResult;
   container?: ContainerResult;
+  capabilities?: CapabilitiesResult;
   failures: Record<string, string>;
   targets?: Target[];
   totalSeconds?: number;
@@ -121,6 +123,7 @@ function rows(r: Results): Row[] {
     out.push({ row: "peer: docker run --runtime=runsc python3", note: p.docker });
   }
   out.push(...containerRows(r.container));
+  out.push(...capabilityRows(r.capabilities));
   const h = r.hops;
   if (h) {
     out.push({ row: "hop floor: child-process IPC round trip", lat: h.ipcRoundTrip, note: "fork + serialization 'advanced', job-sized message, no work" });

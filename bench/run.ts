@@ -2,7 +2,7 @@
 // Each section is independent: one that fails is recorded in the results and the rest still run.
 // Every sandbox opened is closed, on success, on failure and on the watchdog.
 // Env: BENCH_MAX_SECONDS (watchdog for the timed part, default 240),
-//      BENCH_SKIP=isobox,internals,hops,floors,peer,memory,python,container (comma-separated sections to leave out)
+//      BENCH_SKIP=isobox,internals,hops,floors,peer,memory,python,container,capabilities (comma-separated sections to leave out)
 import os from "node:os";
 import { benchFloors } from "./floors.ts";
 import { benchHops } from "./hops.ts";
@@ -11,7 +11,8 @@ import type { InternalsResult } from "./internals.ts";
 import { benchIsobox, openSandboxes } from "./isobox.ts";
 import { benchMemory } from "./memory.ts";
 import { benchPython } from "./python.ts";
-import { benchContainer } from "./container.ts";
+import { benchContainer, unavailable as containerUnavailable } from "./container.ts";
+import { benchCapabilities } from "./capabilities.ts";
 import { benchSecureExec, installSecureExec } from "./peers.ts";
 import { environment, evaluateTargets, markdown, writeResults, type Results } from "./report.ts";
 import { errorText } from "./stats.ts";
@@ -96,6 +97,7 @@ if (peer) results.secureExec = await section("peer", () => benchSecureExec(peer,
 results.memory = await section("memory", () => benchMemory(log));
 results.python = await section("python", () => benchPython(cores, log));
 results.container = await section("container", () => benchContainer(log));
+results.capabilities = await section("capabilities", () => benchCapabilities(containerUnavailable(), log));
 
 clearTimeout(watchdog);
 await closeAll();
