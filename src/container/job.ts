@@ -141,8 +141,8 @@ export async function runOnGuest(guest: ContainerGuest, job: ContainerJob, line:
   const ending = new Promise<Ending>((resolve) => { settle = (e) => { ended = true; resolve(e); }; });
   let inFlight = 0;
   const answer = (id: number, a: CallAnswer) => {
-    // Threat: a late answer read as the next job line of a session container; nothing goes to a
-    // runner after its job ended (and the runner skips answer lines between jobs anyway).
+    // Nothing goes to a runner after its job ended: a session container's next run must not get
+    // the answers of this one (its runner also drops answers to ids it is not waiting for).
     if (ended) return;
     try {
       guest.send(JSON.stringify({ t: "answer", id, answer: a }));
@@ -150,7 +150,7 @@ export async function runOnGuest(guest: ContainerGuest, job: ContainerJob, line:
   };
   const onCall = (f: Extract<Frame, { t: "call" }>) => {
     // Threat: a job writing call frames in a loop; the dispatcher's budget counts them, this bounds
-    // how many handlers run at once (the runner itself makes one call at a time).
+    // how many handlers run at once (the isolate's cap: threads of the job may each have a call waiting).
     if (!job.onCall) return answer(f.id, { ok: false, name: "BindingError", message: "No capabilities were given to this job" });
     if (inFlight >= MAX_CALLS_IN_FLIGHT) return answer(f.id, { ok: false, name: "BindingError", message: `Too many binding calls in flight: at most ${MAX_CALLS_IN_FLIGHT} at once` });
     inFlight++;

@@ -18,6 +18,9 @@ describeDocker("capabilities in container jobs", () => {
   let port = 0;
   const audit: BindingCallEvent[] = [];
   const seen: unknown[] = [];
+  let running = 0;
+  let peak = 0;
+  let started = 0;
   const py = (code: string, extra: Partial<Job> = {}): Promise<RunResult> =>
     sandbox.run({ language: "python", code, backend: "container", limits: { timeoutMs: 20_000 }, ...extra } as Job);
 
@@ -36,6 +39,7 @@ describeDocker("capabilities in container jobs", () => {
       bindings: {
         add: { input: z.object({ a: z.number(), b: z.number() }), handler: (args) => { seen.push(args); const { a, b } = args as { a: number; b: number }; return { sum: a + b }; } },
         fail: { input: z.object({}), handler: () => { throw new Error("upstream said no"); } },
+        count: { input: z.object({}), handler: async () => { started++; running++; peak = Math.max(peak, running); await new Promise((r) => setTimeout(r, 200)); running--; return started; } },
         slow: { input: z.object({ ms: z.number() }), handler: async (args) => { await new Promise((r) => setTimeout(r, (args as { ms: number }).ms)); return "late"; } },
       },
       mcp: { servers: { local: { command: process.execPath, args: [stdioServer] } } },
@@ -114,6 +118,23 @@ answer2 = json.loads(_isobox_calls.call("binding", "__proto__", "{\\"__proto__\\
 [answer["ok"], answer2["ok"], answer2["name"]]`);
     expect(r.status).toBe("ok");
     expect(r.value).toEqual([false, false, "ValidationError"]);
+  });
+
+  it("a flood of forged call frames: at most 64 handlers at once, at most maxBindingCalls in all", async () => {
+    // Attack: bypass the runner and write 500 call frames straight onto the protocol descriptor.
+    running = 0;
+    peak = 0;
+    started = 0;
+    const r = await py(`import json, os, sys, time
+fd = sys.modules["__main__"]._proto
+for i in range(500):
+    os.write(fd, (json.dumps({"t": "call", "id": 10**6 + i, "kind": "binding", "name": "count", "args": "{}"}) + "\\n").encode())
+time.sleep(1.5)
+'flooded'`, { limits: { timeoutMs: 20_000, maxBindingCalls: 100 } });
+    expect(r).toMatchObject({ status: "ok", value: "flooded" });
+    expect(peak).toBeLessThanOrEqual(64);
+    expect(started).toBeLessThanOrEqual(100);
+    expect(started).toBeGreaterThan(0);
   });
 
   it("threads of a job may each have a call waiting; the job's stdin is empty", async () => {
