@@ -40,18 +40,43 @@ interface ServerLink {
 
 const VERSION = "0.1.0";
 
+/** Reconnect backoff after a failed attempt: doubles from the first to the last (threat: a crashing
+ * server respawned in a tight loop by a guest calling it over and over). */
+export const RECONNECT_FIRST_DELAY_MS = 1_000;
+export const RECONNECT_MAX_DELAY_MS = 30_000;
+
+/** How a dropped server comes back: its configuration, and when the next attempt may run. */
+interface Revival {
+  config: McpServer;
+  delayMs: number;
+  notBefore: number;
+  pending?: Promise<ServerLink>;
+}
+
+interface ConnectLimits {
+  timeoutMs: number;
+  maxMessageBytes: number;
+  maxTools: number;
+}
+
 export class McpTools {
   readonly #links: Map<string, ServerLink>;
   readonly #skipped: SkippedMcpTool[];
   readonly #callTimeoutMs: number;
   readonly #maxMessageBytes: number;
+  readonly #revivals = new Map<string, Revival>();
+  readonly #validator: ArgumentValidator;
+  readonly #limits: ConnectLimits;
   #closing: Promise<void> | undefined;
 
-  private constructor(links: Map<string, ServerLink>, skipped: SkippedMcpTool[], callTimeoutMs: number, maxMessageBytes: number) {
+  private constructor(links: Map<string, ServerLink>, skipped: SkippedMcpTool[], callTimeoutMs: number, limits: ConnectLimits, validator: ArgumentValidator, configs: Record<string, McpServer>) {
     this.#links = links;
     this.#skipped = skipped;
     this.#callTimeoutMs = callTimeoutMs;
-    this.#maxMessageBytes = maxMessageBytes;
+    this.#maxMessageBytes = limits.maxMessageBytes;
+    this.#limits = limits;
+    this.#validator = validator;
+    for (const [name, config] of Object.entries(configs)) this.#revivals.set(name, { config, delayMs: 0, notBefore: 0 });
   }
 
   /** Connects every server in parallel; if any fails, those already connected are closed and the first failure is thrown. */
@@ -78,7 +103,7 @@ export class McpTools {
         skipped.push(...s.value.skipped);
       } else failure ??= s.reason;
     }
-    const tools = new McpTools(links, skipped, o.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, limits.maxMessageBytes);
+    const tools = new McpTools(links, skipped, o.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, limits, validator, parsedServers.data);
     if (failure !== undefined) {
       await tools.close();
       throw failure;
@@ -106,13 +131,16 @@ export class McpTools {
    * McpCallError whose message is fit for the guest; arguments are validated before the server is asked.
    */
   async call(server: string, tool: string, args: unknown, opts: McpCallOptions = {}): Promise<unknown> {
-    const link = typeof server === "string" ? this.#links.get(server) : undefined;
+    let link = typeof server === "string" ? this.#links.get(server) : undefined;
     if (link === undefined) throw new McpCallError("unknown_tool", `no MCP server named "${displayName(String(server))}"`);
+    if (this.#closing) throw new McpCallError("disconnected", `MCP server "${link.name}" is not connected`);
+    // A server that dropped (its process died, its connection closed) is connected again on the
+    // next call, once per backoff period; the call then uses the server's new tool listing.
+    if (link.closed) link = await this.#revive(link);
     const entry = typeof tool === "string" ? link.tools.get(tool) : undefined;
     const label = `${link.name}.${displayName(String(tool))}`;
     if (entry === undefined) throw new McpCallError("unknown_tool", `MCP server "${link.name}" has no tool named "${displayName(String(tool))}"`);
     const wire = wireArguments(entry, label, args, this.#maxMessageBytes);
-    if (link.closed || this.#closing) throw new McpCallError("disconnected", `MCP server "${link.name}" is not connected`);
     const timeoutMs = opts.timeoutMs ?? this.#callTimeoutMs;
     if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) throw new TypeError("timeoutMs must be a positive integer");
     let result: CallToolResult;
@@ -125,9 +153,45 @@ export class McpTools {
     return unwrapToolResult(result, label, link.redactor);
   }
 
+  /** A new connection for a dropped server: one attempt at a time, none during its backoff. */
+  #revive(dead: ServerLink): Promise<ServerLink> {
+    const revival = this.#revivals.get(dead.name)!;
+    const waitMs = revival.notBefore - performance.now();
+    if (!revival.pending && waitMs > 0) {
+      return Promise.reject(new McpCallError("disconnected", `MCP server "${dead.name}" is not connected (next reconnect attempt in ${Math.ceil(waitMs / 1000)} s)`));
+    }
+    revival.pending ??= (async () => {
+      await closeLink(dead); // its child, if it lingers, is ended before a new one starts
+      try {
+        const { link } = await connectServer(dead.name, revival.config, this.#validator, this.#limits);
+        if (this.#closing) {
+          await closeLink(link);
+          throw new McpCallError("disconnected", `MCP server "${dead.name}" is not connected`);
+        }
+        this.#links.set(dead.name, link);
+        revival.delayMs = 0;
+        return link;
+      } catch (e) {
+        if (e instanceof McpCallError) throw e;
+        revival.delayMs = Math.min(RECONNECT_MAX_DELAY_MS, Math.max(RECONNECT_FIRST_DELAY_MS, revival.delayMs * 2));
+        revival.notBefore = performance.now() + revival.delayMs;
+        const reason = e instanceof McpConnectError ? e.message : `MCP server "${dead.name}" could not reconnect`;
+        throw new McpCallError("disconnected", `${reason} (after it dropped; next attempt in ${Math.ceil(revival.delayMs / 1000)} s)`);
+      } finally {
+        revival.pending = undefined;
+      }
+    })();
+    return revival.pending;
+  }
+
   /** Closes every client; stdio children get stdin closed, then SIGTERM, then SIGKILL (the SDK's ladder). Idempotent. */
   close(): Promise<void> {
-    this.#closing ??= Promise.allSettled([...this.#links.values()].map((l) => closeLink(l))).then(() => undefined);
+    // A reconnect under way ends its new child itself once it sees #closing; it is awaited too, so
+    // no server process outlives close().
+    this.#closing ??= Promise.allSettled([
+      ...[...this.#links.values()].map((l) => closeLink(l)),
+      ...[...this.#revivals.values()].map((r) => r.pending),
+    ]).then(() => undefined);
     return this.#closing;
   }
 

@@ -1,4 +1,6 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 // McpTools against a real SDK McpServer spawned over stdio (test/fixtures/mcp-stdio-server.ts).
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -135,15 +137,54 @@ describe("McpTools over stdio", () => {
 });
 
 describe("McpTools over stdio, hostile outcomes", () => {
-  it("fails a call at once when the server process dies mid-call, and later calls too", async () => {
+  it("fails a call at once when the server process dies mid-call; the next call starts it again", async () => {
     const mcp = await McpTools.connect({ fx: stdio() });
     try {
+      const first = mcp.pid("fx");
       const t0 = Date.now();
       const e = await rejection(mcp.call("fx", "die", {}, { timeoutMs: 10_000 }));
       expect(e.code).toBe("disconnected");
       expect(e.message).toBe('MCP server "fx" closed the connection during the call to fx.die');
       expect(Date.now() - t0).toBeLessThan(5_000);
-      expect((await rejection(mcp.call("fx", "plain_text", {}))).message).toBe('MCP server "fx" is not connected');
+      expect(await mcp.call("fx", "plain_text", {})).toBe("hello from the tool");
+      const second = mcp.pid("fx");
+      expect(second).not.toBeNull();
+      expect(second).not.toBe(first);
+      expect(alive(first!)).toBe(false);
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it("close() during a reconnect leaves no server process behind", async () => {
+    const before = childPids();
+    const mcp = await McpTools.connect({ fx: stdio() });
+    await rejection(mcp.call("fx", "die", {}, { timeoutMs: 10_000 }));
+    const call = mcp.call("fx", "plain_text", {}).then(() => "answered", (e: unknown) => (e as Error).message);
+    await new Promise((r) => setTimeout(r, 20)); // the new child is being spawned
+    await mcp.close();
+    expect(await call).toMatch(/not connected/);
+    expect(childPids().filter((p) => !before.includes(p))).toEqual([]);
+  });
+
+  it("a server that cannot come back is not respawned on every call: one attempt per backoff period", async () => {
+    const flag = join(mkdtempSync(join(tmpdir(), "isobox-mcp-")), "started");
+    const mcp = await McpTools.connect({ fx: stdio({ FIXTURE_ONCE: flag }) });
+    try {
+      await rejection(mcp.call("fx", "die", {}, { timeoutMs: 10_000 }));
+      const failed = await rejection(mcp.call("fx", "plain_text", {}));
+      expect(failed.code).toBe("disconnected");
+      expect(failed.message).toMatch(/^MCP server "fx": .*next attempt in 1 s\)$/);
+      const spawnsBefore = childPids().length;
+      // Attack: a guest hammering a dead server to make the host fork a process per call.
+      const hammered = await Promise.all(Array.from({ length: 20 }, () => rejection(mcp.call("fx", "plain_text", {}))));
+      expect(hammered.every((h) => /next reconnect attempt in 1 s/.test(h.message))).toBe(true);
+      expect(childPids().length).toBe(spawnsBefore);
+      const pid = mcp.pid("fx");
+      if (pid !== null) expect(alive(pid)).toBe(false);
+      // Past the backoff, one more attempt; it fails too, and the wait doubles.
+      await new Promise((r) => setTimeout(r, 1_100));
+      expect((await rejection(mcp.call("fx", "plain_text", {}))).message).toMatch(/next attempt in 2 s\)$/);
     } finally {
       await mcp.close();
     }
