@@ -22,6 +22,44 @@ describe("sessions", () => {
     expect(r.value).toEqual([2, "one"]);
   });
 
+  it("keeps a JavaScript run's top-level let/const/var/function/class bindings, as Python keeps globals", async () => {
+    const js = (code: string, language: "javascript" | "typescript" = "javascript") => sandbox.run({ language, session: "js-vars", code });
+    const a = await js("let x = 41; const { a, b: [c] } = { a: 1, b: [3] }; var v = 'v'; function f() { return 'f'; } class K { static k = 'k'; } export const e = 'exported';");
+    expect(a.status).toBe("ok");
+    const b = await js("export default () => [x + 1, a, c, v, f(), K.k, e]");
+    expect(b.value).toEqual([42, 1, 3, "v", "f", "k", "exported"]);
+    // Changes made inside main persist too (read at the end of the run, not at the end of the module).
+    await js("let n: number = 0; export default (): void => { n += 5; };", "typescript");
+    expect((await js("n += 1; export default () => n")).value).toBe(6);
+    // A redeclaration shadows, and wins from then on.
+    await js("const x = 'redeclared';");
+    expect((await js("export default () => x")).value).toBe("redeclared");
+  });
+
+  it("a JavaScript run that throws keeps what it declared before the throw", async () => {
+    const r = await sandbox.run({ language: "javascript", session: "js-throw", code: "let early = 1; throw new Error('boom'); let late = 2;" });
+    expect(r.status).toBe("error");
+    expect(r.error?.stack).not.toMatch(/isobox:/);
+    const next = await sandbox.run({ language: "javascript", session: "js-throw", code: "export default () => [typeof early, typeof late]" });
+    expect(next.value).toEqual(["number", "undefined"]);
+  });
+
+  it("a global setter that never returns cannot stall the end of a run (attack on the keeper)", async () => {
+    const r = await sandbox.run({ language: "javascript", session: "js-trap", code: "Object.defineProperty(globalThis, 'x', { set() { for (;;) {} }, configurable: true }); let x = 1; export default () => 'ran'" });
+    expect(r.status).toBe("ok");
+    expect(r.value).toBe("ran");
+    const next = await sandbox.run({ language: "javascript", session: "js-trap", code: "export default () => 'still serving'" });
+    expect(next.value).toBe("still serving");
+  });
+
+  it("top-level bindings of a session never reach another session or a job without one", async () => {
+    await sandbox.run({ language: "javascript", session: "js-own", code: "const token = 'mine';" });
+    for (const session of ["js-other", undefined]) {
+      const r = await sandbox.run({ language: "javascript", ...(session ? { session } : {}), code: "export default () => typeof token" });
+      expect(r.value).toBe("undefined");
+    }
+  });
+
   it("a session is never reachable from another id, nor from a job without one", async () => {
     await sandbox.run({ language: "javascript", session: "owner-1", code: `globalThis.secret = "owner's";` });
     for (const session of ["owner-2", "OWNER-1", "owner-1 ", "owner", undefined]) {

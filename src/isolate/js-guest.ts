@@ -6,6 +6,7 @@ import type { WireJob } from "../host/protocol.ts";
 import { door, IsolateGuest, MIN_VALUE_CAP, type GuestOutcome } from "./guest.ts";
 import { importError } from "./imports.ts";
 import { ivmOptions } from "./ivm-options.ts";
+import { keeperModuleSource, withSessionKeeper, type KeeperNames } from "./session-keep.ts";
 import { urlOp } from "./url-op.ts";
 
 export type { GuestOutcome } from "./guest.ts";
@@ -33,6 +34,14 @@ function fsModuleSource(entryName: string): string {
   return lines.join("\n");
 }
 
+function keeperNames(): KeeperNames {
+  const tag = randomBytes(8).toString("hex");
+  return { exportName: `__isobox_keep_${tag}`, moduleSpecifier: `isobox:session-keep-${tag}`, selfSpecifier: `isobox:session-self-${tag}`, globalName: `__isobox_keep_${tag}` };
+}
+
+/** Longest the session keeper may run (it only assigns globals; a guest's setters could stall it). */
+const KEEP_TIMEOUT_MS = 250;
+
 export class JsGuest extends IsolateGuest {
   protected readonly kind = "javascript";
   readonly #entryName = `__isobox_entry_${randomBytes(12).toString("hex")}`;
@@ -47,12 +56,39 @@ export class JsGuest extends IsolateGuest {
     return [door((op: unknown, a: unknown, b: unknown, c: unknown) => urlOp(op, a, b, c)), this.#entryName];
   }
 
+  /**
+   * Copy the run's top-level bindings to the session's global object. Guest code can run here (a
+   * setter the guest put on globalThis), so it is bounded like any slice; if it fails, the run's
+   * result stands and only what was copied before the failure is kept.
+   */
+  #keep(globalName: string): void {
+    if (this.isolate.isDisposed) return;
+    try {
+      const fn = this.context.global.getSync(globalName, ivmOptions({ reference: true })) as ivm.Reference<unknown>;
+      this.context.global.deleteSync(globalName);
+      if (fn.typeof === "function") fn.applySync(undefined, [], ivmOptions({ timeout: Math.min(KEEP_TIMEOUT_MS, this.remaining()) }));
+      fn.release();
+    } catch {
+      // a timed-out or disposed guest: its run already has its status
+    }
+  }
+
   protected async execute(job: WireJob): Promise<Omit<GuestOutcome, "usage">> {
     // Compiling and linking run no guest code, so the synchronous forms are safe here and save a
     // round trip to the isolate's thread each (measured: ~0.1 ms apiece).
-    const user = this.isolate.compileModuleSync(job.code, ivmOptions({ filename: job.filename }));
+    // A session's run keeps its top-level variables for the next run (src/isolate/session-keep.ts).
+    const keeper = job.session !== undefined ? keeperNames() : undefined;
+    const code = keeper ? withSessionKeeper(job.code, keeper) : job.code;
+    const user = this.isolate.compileModuleSync(code, ivmOptions({ filename: job.filename }));
     const provided = new Map<string, ivm.Module>();
     user.instantiateSync(this.context, (specifier: string) => {
+      if (keeper && code !== job.code) {
+        if (specifier === keeper.selfSpecifier) return user;
+        if (specifier === keeper.moduleSpecifier) {
+          // Linked in the same instantiation as the job's module (the resolver serves the cycle).
+          return this.isolate.compileModuleSync(keeperModuleSource(keeper), ivmOptions({ filename: "isobox:prelude-session" }));
+        }
+      }
       const source = specifier === "isobox:host" ? hostModuleSource(this.#entryName, job) : specifier === "isobox:fs" ? fsModuleSource(this.#entryName) : null;
       if (source === null) throw importError(specifier);
       let module = provided.get(specifier);
@@ -78,9 +114,15 @@ export class JsGuest extends IsolateGuest {
     const files = job.files.length ? job.files : undefined;
     const start = [job.inputJson, job.id, JSON.stringify(job.env), maxValue, JSON.stringify(job.capabilities), files, job.limits.maxFsBytes];
     this.start.applySync(undefined, start, ivmOptions({ arguments: { copy: true }, timeout: this.remaining() }));
-    entry.evaluateSync(ivmOptions({ timeout: this.remaining() }));
-    let envelope: unknown = this.poll.applySync(undefined, [], ivmOptions({ result: { copy: true } }));
-    if (envelope === undefined) envelope = await this.wait.apply(undefined, [], ivmOptions({ result: { promise: true, copy: true } }));
+    let envelope: unknown;
+    try {
+      entry.evaluateSync(ivmOptions({ timeout: this.remaining() }));
+      envelope = this.poll.applySync(undefined, [], ivmOptions({ result: { copy: true } }));
+      if (envelope === undefined) envelope = await this.wait.apply(undefined, [], ivmOptions({ result: { promise: true, copy: true } }));
+    } finally {
+      // Also when the module threw: what it declared before the throw stays, as in Python.
+      if (keeper && code !== job.code) this.#keep(keeper.globalName);
+    }
     const outcome = this.envelope(envelope, maxValue);
     // V8 rejects import() with a bare "Not supported" when the embedder has no dynamic loader.
     if (outcome.error?.name === "Error" && outcome.error.message === "Not supported" && job.code.includes("import(")) {
