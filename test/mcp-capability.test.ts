@@ -153,3 +153,20 @@ describe("MCP configuration at the door", () => {
     await expect(createSandbox({ concurrency: 1, mcp: { servers: { broken: { command: "/nonexistent/mcp-server" } } } })).rejects.toThrow(/broken/);
   });
 });
+
+describe("a server whose tools change while the sandbox runs", () => {
+  it("the next job gets the new tool, in both languages, and describe() lists it", async () => {
+    const dyn = await createSandbox({ concurrency: 1, warm: { javascript: 1, python: 1 }, mcp: { servers: { dyn: { command: process.execPath, args: [stdioServer, "dynamic"] } } } });
+    try {
+      const grow = await dyn.run({ language: "javascript", code: `import * as host from "isobox:host"; export default () => host.dyn.grow({})` });
+      expect(grow.value).toEqual({ added: "grown_1" });
+      for (let i = 0; i < 100 && !dyn.describe({ language: "typescript" }).includes("grown_1"); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(dyn.describe({ language: "python" })).toContain("Grown tool 1.");
+      const js = await dyn.run({ language: "javascript", code: `import * as host from "isobox:host"; export default () => host.dyn.grown_1({})` });
+      const py = await dyn.run({ language: "python", code: "from isobox import host\nhost.dyn.grown_1()" });
+      expect([js.value, py.value]).toEqual([{ grown: 1 }, { grown: 1 }]);
+    } finally {
+      await dyn.close();
+    }
+  });
+});

@@ -9,21 +9,31 @@ const GUEST_NAMES: Record<string, string> = { invalid_arguments: "ValidationErro
 
 export class McpCapability {
   readonly #tools: McpTools;
-  readonly #byAlias = new Map<string, Map<string, McpTool>>();
+  #byAlias = new Map<string, Map<string, McpTool>>();
+  #version = -1;
 
   constructor(tools: McpTools) {
     this.#tools = tools;
-    for (const t of tools.tools()) {
-      let server = this.#byAlias.get(t.server);
-      if (!server) this.#byAlias.set(t.server, (server = new Map()));
-      server.set(t.alias, t);
-    }
   }
 
-  /** What a job's guest is told: per server, the tool aliases. */
+  /** The alias map of the servers' current listings (rebuilt when one was replaced). */
+  #aliases(): Map<string, Map<string, McpTool>> {
+    if (this.#version === this.#tools.version) return this.#byAlias;
+    const byAlias = new Map<string, Map<string, McpTool>>();
+    for (const t of this.#tools.tools()) {
+      let server = byAlias.get(t.server);
+      if (!server) byAlias.set(t.server, (server = new Map()));
+      server.set(t.alias, t);
+    }
+    this.#byAlias = byAlias;
+    this.#version = this.#tools.version;
+    return byAlias;
+  }
+
+  /** What a job's guest is told: per server, the tool aliases (as listed when the job starts). */
   names(): Record<string, string[]> {
     const out: Record<string, string[]> = {};
-    for (const [server, tools] of this.#byAlias) out[server] = [...tools.keys()];
+    for (const [server, tools] of this.#aliases()) out[server] = [...tools.keys()];
     return out;
   }
 
@@ -38,7 +48,7 @@ export class McpCapability {
   }
 
   async call(server: string, alias: string, args: unknown, opts: { signal: AbortSignal; timeoutMs: number }): Promise<unknown> {
-    const tool = this.#byAlias.get(server)?.get(alias);
+    const tool = this.#aliases().get(server)?.get(alias);
     if (!tool) throw Object.assign(new Error(`No MCP tool ${JSON.stringify(alias)} on server ${JSON.stringify(server)}`), { guestName: "BindingError" });
     try {
       // The sandbox's mcp.callTimeoutMs applies inside; the job's bindingTimeoutMs aborts `signal`.

@@ -3,7 +3,7 @@
 // every stdio child process); `close()` is their single disposal path.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
+import { ErrorCode, McpError, ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { describeIssue } from "../api/issues.ts";
 import { ArgumentValidator } from "./arguments.ts";
@@ -36,6 +36,8 @@ interface ServerLink {
   closed: boolean;
   /** Set when the stdio transport dropped a message over maxMessageBytes. */
   oversize: boolean;
+  /** Called on the server's tools/list_changed notification (set by McpTools). */
+  onToolsChanged?: () => void;
 }
 
 const VERSION = "0.1.0";
@@ -44,6 +46,18 @@ const VERSION = "0.1.0";
  * server respawned in a tight loop by a guest calling it over and over). */
 export const RECONNECT_FIRST_DELAY_MS = 1_000;
 export const RECONNECT_MAX_DELAY_MS = 30_000;
+
+/** Least time between two re-listings of one server's tools after tools/list_changed (threat: a
+ * server spamming the notification to keep the host listing and compiling schemas). */
+export const RELIST_MIN_INTERVAL_MS = 1_000;
+
+/** One server's re-listing: at most one under way, and one more queued behind it at most. */
+interface Relisting {
+  running: boolean;
+  again: boolean;
+  last: number;
+  timer?: NodeJS.Timeout;
+}
 
 /** How a dropped server comes back: its configuration, and when the next attempt may run. */
 interface Revival {
@@ -61,22 +75,68 @@ interface ConnectLimits {
 
 export class McpTools {
   readonly #links: Map<string, ServerLink>;
-  readonly #skipped: SkippedMcpTool[];
+  #skipped: SkippedMcpTool[];
+  #version = 0;
+  readonly #relistings = new Map<string, Relisting>();
   readonly #callTimeoutMs: number;
   readonly #maxMessageBytes: number;
   readonly #revivals = new Map<string, Revival>();
-  readonly #validator: ArgumentValidator;
   readonly #limits: ConnectLimits;
   #closing: Promise<void> | undefined;
 
-  private constructor(links: Map<string, ServerLink>, skipped: SkippedMcpTool[], callTimeoutMs: number, limits: ConnectLimits, validator: ArgumentValidator, configs: Record<string, McpServer>) {
+  private constructor(links: Map<string, ServerLink>, skipped: SkippedMcpTool[], callTimeoutMs: number, limits: ConnectLimits, configs: Record<string, McpServer>) {
     this.#links = links;
     this.#skipped = skipped;
     this.#callTimeoutMs = callTimeoutMs;
     this.#maxMessageBytes = limits.maxMessageBytes;
     this.#limits = limits;
-    this.#validator = validator;
     for (const [name, config] of Object.entries(configs)) this.#revivals.set(name, { config, delayMs: 0, notBefore: 0 });
+    for (const link of links.values()) link.onToolsChanged = () => this.#toolsChanged(link.name);
+  }
+
+  /** Goes up whenever a server's tool listing was replaced (a reconnect, or tools/list_changed). */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** tools/list_changed: list again now, or once the interval since the last listing has passed. */
+  #toolsChanged(name: string): void {
+    if (this.#closing) return;
+    let r = this.#relistings.get(name);
+    if (!r) this.#relistings.set(name, (r = { running: false, again: false, last: -Infinity }));
+    if (r.running || r.timer) {
+      r.again = true; // coalesced: one more listing after the current one, however many arrive
+      return;
+    }
+    const waitMs = r.last + RELIST_MIN_INTERVAL_MS - performance.now();
+    if (waitMs > 0) {
+      r.timer = setTimeout(() => { r.timer = undefined; void this.#relist(name, r); }, waitMs);
+      r.timer.unref();
+      return;
+    }
+    void this.#relist(name, r);
+  }
+
+  async #relist(name: string, r: Relisting): Promise<void> {
+    const link = this.#links.get(name);
+    if (!link || link.closed || this.#closing) return;
+    r.running = true;
+    r.again = false;
+    r.last = performance.now();
+    try {
+      // A fresh validator per listing: compiled schemas of tools that are gone are dropped with it.
+      const listing = await listServerTools(name, link.client, new ArgumentValidator(), { maxTools: this.#limits.maxTools, signal: AbortSignal.timeout(this.#limits.timeoutMs), timeoutMs: this.#limits.timeoutMs });
+      if (this.#links.get(name) === link && !link.closed && !this.#closing) {
+        link.tools = new Map(listing.tools.map((t) => [t.tool.name, t]));
+        this.#skipped = [...this.#skipped.filter((s) => s.server !== name), ...listing.skipped];
+        this.#version++;
+      }
+    } catch {
+      // The server could not list: the tools it listed last stay until it can.
+    } finally {
+      r.running = false;
+    }
+    if (r.again) this.#toolsChanged(name);
   }
 
   /** Connects every server in parallel; if any fails, those already connected are closed and the first failure is thrown. */
@@ -103,7 +163,7 @@ export class McpTools {
         skipped.push(...s.value.skipped);
       } else failure ??= s.reason;
     }
-    const tools = new McpTools(links, skipped, o.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, limits, validator, parsedServers.data);
+    const tools = new McpTools(links, skipped, o.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, limits, parsedServers.data);
     if (failure !== undefined) {
       await tools.close();
       throw failure;
@@ -163,12 +223,15 @@ export class McpTools {
     revival.pending ??= (async () => {
       await closeLink(dead); // its child, if it lingers, is ended before a new one starts
       try {
-        const { link } = await connectServer(dead.name, revival.config, this.#validator, this.#limits);
+        const { link, skipped } = await connectServer(dead.name, revival.config, new ArgumentValidator(), this.#limits);
         if (this.#closing) {
           await closeLink(link);
           throw new McpCallError("disconnected", `MCP server "${dead.name}" is not connected`);
         }
+        link.onToolsChanged = () => this.#toolsChanged(link.name);
         this.#links.set(dead.name, link);
+        this.#skipped = [...this.#skipped.filter((s) => s.server !== dead.name), ...skipped];
+        this.#version++;
         revival.delayMs = 0;
         return link;
       } catch (e) {
@@ -188,6 +251,7 @@ export class McpTools {
   close(): Promise<void> {
     // A reconnect under way ends its new child itself once it sees #closing; it is awaited too, so
     // no server process outlives close().
+    for (const r of this.#relistings.values()) clearTimeout(r.timer);
     this.#closing ??= Promise.allSettled([
       ...[...this.#links.values()].map((l) => closeLink(l)),
       ...[...this.#revivals.values()].map((r) => r.pending),
@@ -250,6 +314,8 @@ async function connectServer(
   client.onclose = () => {
     link.closed = true;
   };
+  // The server's tools changed: McpTools lists them again (rate-limited there).
+  client.setNotificationHandler(ToolListChangedNotificationSchema, () => link.onToolsChanged?.());
   client.onerror = (e) => {
     // The stdio transport reports an over-cap message this way just before it closes.
     if (/ReadBuffer exceeded maximum size/.test(e.message)) link.oversize = true;

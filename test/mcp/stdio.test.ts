@@ -136,6 +136,46 @@ describe("McpTools over stdio", () => {
   });
 });
 
+describe("McpTools over stdio, a server whose tools change", () => {
+  const until = async (ok: () => boolean, ms = 5_000) => {
+    for (const t0 = Date.now(); !ok(); ) {
+      if (Date.now() - t0 > ms) throw new Error("timed out waiting");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  it("lists again on tools/list_changed: a new tool becomes callable, a removed one is refused", async () => {
+    const mcp = await McpTools.connect({ fx: { command: process.execPath, args: [fixture, "dynamic"] } });
+    try {
+      expect(mcp.tools().some((t) => t.name === "grown_1")).toBe(false);
+      const v0 = mcp.version;
+      expect(await mcp.call("fx", "grow", {})).toEqual({ added: "grown_1" });
+      await until(() => mcp.version > v0);
+      expect(mcp.tools().find((t) => t.name === "grown_1")).toMatchObject({ alias: "grown_1", description: "Grown tool 1." });
+      expect(await mcp.call("fx", "grown_1", {})).toEqual({ grown: 1 });
+      const v1 = mcp.version;
+      await mcp.call("fx", "shrink", {});
+      await until(() => mcp.version > v1);
+      expect((await rejection(mcp.call("fx", "grown_1", {}))).code).toBe("unknown_tool");
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it("a burst of 2,000 list_changed notifications costs at most two listings a second (attack: notification spam)", async () => {
+    const mcp = await McpTools.connect({ fx: { command: process.execPath, args: [fixture, "dynamic"] } });
+    try {
+      const v0 = mcp.version;
+      await mcp.call("fx", "spam", { times: 2000 });
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(mcp.version - v0).toBeGreaterThanOrEqual(1);
+      expect(mcp.version - v0).toBeLessThanOrEqual(3);
+      expect(await mcp.call("fx", "plain_text", {})).toBe("hello from the tool");
+    } finally {
+      await mcp.close();
+    }
+  });
+});
+
 describe("McpTools over stdio, hostile outcomes", () => {
   it("fails a call at once when the server process dies mid-call; the next call starts it again", async () => {
     const mcp = await McpTools.connect({ fx: stdio() });
