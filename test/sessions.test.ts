@@ -60,6 +60,15 @@ describe("sessions", () => {
     }
   });
 
+  it("a run asking a live session for another memory cap is rejected, and the session goes on", async () => {
+    await sandbox.run({ language: "javascript", session: "js-mem", code: "globalThis.kept = 'yes';" });
+    const other = await sandbox.run({ language: "javascript", session: "js-mem", code: "export default 1", limits: { memoryMb: 64 } });
+    expect(other.status).toBe("rejected");
+    expect(other.error?.message).toMatch(/^limits\.memoryMb: this session's guest was started with 128 MB/);
+    const next = await sandbox.run({ language: "javascript", session: "js-mem", code: "export default () => globalThis.kept" });
+    expect(next.value).toBe("yes");
+  });
+
   it("a session is never reachable from another id, nor from a job without one", async () => {
     await sandbox.run({ language: "javascript", session: "owner-1", code: `globalThis.secret = "owner's";` });
     for (const session of ["owner-2", "OWNER-1", "owner-1 ", "owner", undefined]) {

@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import Docker from "dockerode";
 import { statusResult } from "../api/result.ts";
+import { sessionFsMessage, sessionMemoryMessage } from "../api/session-limits.ts";
 import { DEFAULT_MAX_FS_BYTES, DEFAULT_MEMORY_MB, type Limits, type RunResult } from "../api/schemas.ts";
 import { ContainerGuest } from "./guest.ts";
 import type { ContainerProfile } from "./hardening.ts";
@@ -129,6 +130,14 @@ export class ContainerBackend {
     if (s && !s.guest.alive) {
       this.#endSessionNow(id);
       s = undefined;
+    }
+    if (s && !sameProfile(s.profile, profileOf(job.limits))) {
+      // The container's memory cgroup and tmpfs were sized at start; runsc cannot update them.
+      const asked = profileOf(job.limits);
+      const message = s.profile.memoryMb !== asked.memoryMb
+        ? sessionMemoryMessage(s.profile.memoryMb, asked.memoryMb)
+        : sessionFsMessage(s.profile.maxFsBytes, asked.maxFsBytes);
+      return container(statusResult("rejected", "SessionLimits", message));
     }
     if (!s) {
       const profile = profileOf(job.limits);

@@ -2,6 +2,7 @@
 // its one guest, so its state (variables, files) is reachable only by jobs carrying its exact id
 // (threat: one caller's session read by another job). Sessions end on `end(id)`, after an idle
 // timeout or a maximum age, or by least-recently-used eviction when the cap on live sessions is hit.
+import { sessionMemoryMessage } from "../api/session-limits.ts";
 import { Worker, type MessagePort } from "node:worker_threads";
 import { statusResult } from "../api/result.ts";
 import type { RunResult } from "../api/schemas.ts";
@@ -18,6 +19,8 @@ export interface SessionLimits {
 interface Session {
   worker: Worker;
   language: WireJob["language"];
+  /** The guest's memory cap, fixed when its isolate was made (a later run cannot change it). */
+  memoryMb: number;
   createdAt: number;
   busy: number;
   /** Set when the session was ended on purpose: a run cut short by it is `killed`, not `crashed`. */
@@ -54,11 +57,14 @@ export class SessionThreads {
     if (session && session.language !== job.language && !(isJs(session.language) && isJs(job.language))) {
       return Promise.resolve(statusResult("rejected", "SessionLanguage", `session: this session runs ${session.language}; start another session for ${job.language}`));
     }
+    if (session && session.memoryMb !== job.limits.memoryMb) {
+      return Promise.resolve(statusResult("rejected", "SessionLimits", sessionMemoryMessage(session.memoryMb, job.limits.memoryMb)));
+    }
     if (!session) {
       if (this.#sessions.size >= this.#limits.maxSessions && !this.#evictOne()) {
         return Promise.resolve(statusResult("rejected", "TooManySessions", `session: all ${this.#limits.maxSessions} live sessions are busy; end one with endSession(id)`));
       }
-      session = this.#open(id, job.language);
+      session = this.#open(id, job.language, job.limits.memoryMb);
     }
     this.#sessions.delete(id);
     this.#sessions.set(id, session);
@@ -86,7 +92,7 @@ export class SessionThreads {
     });
   }
 
-  #open(id: string, language: WireJob["language"]): Session {
+  #open(id: string, language: WireJob["language"], memoryMb: number): Session {
     const worker = this.#spare ?? this.#thread();
     this.#spare = null;
     setImmediate(() => {
@@ -97,7 +103,7 @@ export class SessionThreads {
     });
     worker.ref();
     const session: Session = {
-      worker, language, createdAt: Date.now(), busy: 0, ended: false, queue: Promise.resolve(),
+      worker, language, memoryMb, createdAt: Date.now(), busy: 0, ended: false, queue: Promise.resolve(),
       ageTimer: setTimeout(() => this.end(id), this.#limits.maxAgeMs).unref(),
     };
     worker.on("error", () => {}); // surfaced as the running job's `crashed`

@@ -82,6 +82,18 @@ describeDocker("container backend", () => {
     expect(other.value).toBe(false);
   });
 
+  it("a run asking a session container for another memory or file size is rejected; the session goes on", async () => {
+    const session = `sz-${Math.random()}`;
+    await py("state = 'kept'", { session });
+    const mem = await py("1", { session, limits: { timeoutMs: 20_000, memoryMb: 512 } });
+    expect(mem).toMatchObject({ status: "rejected", backend: "container" });
+    expect(mem.error?.message).toMatch(/^limits\.memoryMb: this session's guest was started with 256 MB/);
+    const fs = await py("1", { session, limits: { timeoutMs: 20_000, maxFsBytes: 1 << 20 } });
+    expect(fs.error?.message).toMatch(/^limits\.maxFsBytes: /);
+    expect((await py("state", { session })).value).toBe("kept");
+    await sandbox.endSession(session);
+  });
+
   it("stops a job past its timeout (status timeout) and removes its container", async () => {
     const t = performance.now();
     const r = await py("import time\nprint('start', flush=True)\ntime.sleep(60)", { limits: { timeoutMs: 1_500 } });
