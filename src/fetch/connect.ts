@@ -19,6 +19,8 @@ export type ConnectTarget = {
   readonly tls: boolean;
   /** The URL's host name for SNI and certificate checks; undefined for IP-literal URLs. */
   readonly servername: string | undefined;
+  /** Certificate authorities to trust for https: Node's roots plus the sandbox's `fetch.ca`. */
+  readonly ca?: readonly string[];
 };
 /** Opens one connection and resolves once it is usable (after the TLS handshake for https). */
 export type FetchConnector = (target: ConnectTarget, signal: AbortSignal) => Promise<Socket>;
@@ -38,7 +40,7 @@ export const directConnector: FetchConnector = (target, signal) =>
     if (net.isIP(target.address) === 0) return reject(new Error("connector target must be an IP address"));
     const base = { host: target.address, port: target.port, lookup: noLookup };
     const socket = target.tls
-      ? tls.connect({ ...base, ALPNProtocols: ["http/1.1"], ...(target.servername ? { servername: target.servername } : {}) })
+      ? tls.connect({ ...base, ALPNProtocols: ["http/1.1"], ...(target.servername ? { servername: target.servername } : {}), ...(target.ca ? { ca: [...target.ca] } : {}) })
       : net.connect(base);
     const ready = target.tls ? "secureConnect" : "connect";
     const onAbort = () => fail(signal.reason);

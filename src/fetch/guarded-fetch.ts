@@ -94,7 +94,7 @@ function toGuest(res: ExchangeResponse, url: URL, redirected: boolean): GuestFet
 async function fetchOnce(hop: ExchangeRequest, opts: CompiledFetchOptions, io: Io, signal: AbortSignal, following: boolean): Promise<ExchangeResponse> {
   const rules = admit(hop.url, opts.allow);
   const addresses = await guardedAddresses(hop.url, rules, opts, io.lookup, signal);
-  const socket = await connectFirst(addresses, hop.url, io.connect, signal);
+  const socket = await connectFirst(addresses, hop.url, io.connect, signal, opts.trusted);
   try {
     const wantsBody = (status: number, headers: Record<string, string>) => !(following && isFollowedRedirect({ status, headers }, "follow"));
     return await exchange(socket, hop, { maxResponseBytes: opts.maxResponseBytes, wantsBody }, signal);
@@ -153,13 +153,14 @@ async function resolve(host: string, lookup: FetchResolver, signal: AbortSignal)
 }
 
 /** Tries each checked address in order; the first that connects is used. */
-async function connectFirst(addresses: ResolvedAddress[], url: URL, connect: FetchConnector, signal: AbortSignal): Promise<Socket> {
+async function connectFirst(addresses: ResolvedAddress[], url: URL, connect: FetchConnector, signal: AbortSignal, ca: readonly string[] | undefined): Promise<Socket> {
   let last: unknown;
   for (const { address, family } of addresses) {
     try {
       const socket = await connect({
         address, family, port: effectivePort(url), tls: url.protocol === "https:",
         servername: ipLiteral(url.hostname) === undefined ? url.hostname : undefined,
+        ...(ca && url.protocol === "https:" ? { ca } : {}),
       }, signal);
       // A late socket error (after the exchange settled, or from any connector) must never become an
       // unhandled 'error' event that takes the embedding process down; the exchange has its own listeners.

@@ -1,5 +1,7 @@
 // Zod schemas: the single source of truth for the fetch capability's options (embedder side) and for
 // the request a guest sends and the response it gets back.
+import { X509Certificate } from "node:crypto";
+import tls from "node:tls";
 import { z } from "zod";
 import { parseCidr, type PrivatePolicy } from "./address-guard.ts";
 import { parseAllowEntry, type AllowRule } from "./allow-list.ts";
@@ -20,6 +22,22 @@ const AllowEntrySchema = z.string().max(2048).superRefine((entry, ctx) => {
   if (typeof rule === "string") ctx.addIssue({ code: "custom", message: `allow entry ${JSON.stringify(entry)}: ${rule}` });
 });
 
+/** PEM certificates (one or a bundle per string), each checked to parse as an X.509 certificate. */
+const CaSchema = z.array(z.string().max(MiB).refine((pem) => {
+  try {
+    return pemCertificates(pem).length > 0;
+  } catch {
+    return false;
+  }
+}, { error: "is not a PEM certificate (or bundle)" })).max(64);
+
+/** The certificates of a PEM string (a bundle gives several); throws when one does not parse. */
+export function pemCertificates(pem: string): string[] {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  for (const b of blocks) new X509Certificate(b);
+  return blocks;
+}
+
 const PrivateAddressesSchema = z.union([
   z.boolean(),
   z.array(z.string().max(64).refine((text) => parseCidr(text) !== undefined, { error: (i) => `${JSON.stringify(i.input)} is not an IP address or CIDR` })).max(256),
@@ -39,21 +57,31 @@ export const FetchOptionsSchema = z.strictObject({
   /** One deadline for the whole fetch: every hop, connect, headers and body. */
   timeoutMs: z.number().int().positive().max(10 * 60_000).default(DEFAULT_FETCH_TIMEOUT_MS),
   maxRedirects: z.number().int().min(0).max(20).default(DEFAULT_FETCH_MAX_REDIRECTS),
+  /**
+   * Extra certificate authorities for https (PEM), trusted in addition to Node's bundled roots: for
+   * internal services behind a private CA. Certificates are verified either way; nothing turns
+   * verification off.
+   */
+  ca: CaSchema.optional(),
 });
 export type FetchOptions = z.input<typeof FetchOptionsSchema>;
 export type ResolvedFetchOptions = z.output<typeof FetchOptionsSchema>;
 
 /** Parsed options with the allow-list and private-address policy compiled for matching. */
-export type CompiledFetchOptions = Omit<ResolvedFetchOptions, "allow" | "allowPrivateAddresses"> & {
+export type CompiledFetchOptions = Omit<ResolvedFetchOptions, "allow" | "allowPrivateAddresses" | "ca"> & {
   allow: AllowRule[];
   allowPrivateAddresses: PrivatePolicy;
+  /** With `ca`: Node's bundled roots plus those certificates (tls.connect's `ca` replaces the roots). */
+  trusted?: readonly string[];
 };
 
 export function compileFetchOptions(opts: ResolvedFetchOptions): CompiledFetchOptions {
   const allow = opts.allow.map((entry) => parseAllowEntry(entry) as AllowRule); // validated by the schema
   const p = opts.allowPrivateAddresses;
   const allowPrivateAddresses = typeof p === "boolean" ? p : p.map((text) => parseCidr(text)!);
-  return { ...opts, allow, allowPrivateAddresses };
+  const { ca, ...rest } = opts;
+  const extra = ca?.flatMap((pem) => pemCertificates(pem));
+  return { ...rest, allow, allowPrivateAddresses, ...(extra?.length ? { trusted: Object.freeze([...tls.rootCertificates, ...extra]) } : {}) };
 }
 
 const HeadersSchema = z.unknown().transform((input, ctx): HeaderPairs => {
