@@ -295,10 +295,10 @@ function killChild(pid: number | null): void {
 
 async function closeLink(link: ServerLink): Promise<void> {
   link.closed = true;
-  const pid = link.pid();
   await link.client.close().catch(() => {});
-  // Threat: a server that ignores stdin's end and SIGTERM would outlive the sandbox.
-  killChild(pid);
+  // Threat: a server that ignores stdin's end and SIGTERM would outlive the sandbox. The pid is read
+  // after the close: one whose process already closed was forgotten (it may belong to another by now).
+  killChild(link.pid());
 }
 
 async function connectServer(
@@ -308,11 +308,14 @@ async function connectServer(
   limits: { timeoutMs: number; maxMessageBytes: number; maxTools: number },
 ): Promise<{ link: ServerLink; skipped: SkippedMcpTool[] }> {
   const redactor = new SecretRedactor(secretsOf(config));
-  const { transport, pid } = createTransport(config, limits.maxMessageBytes);
+  const { transport, pid, forget } = createTransport(config, limits.maxMessageBytes);
   const client = new Client({ name: "isobox", version: VERSION }, { capabilities: {} });
   const link: ServerLink = { name, client, pid, redactor, tools: new Map(), closed: false, oversize: false };
+  // For stdio the client closes when the child's process has closed (exited, pipes shut), whoever
+  // started it: the pid is forgotten there.
   client.onclose = () => {
     link.closed = true;
+    forget();
   };
   // The server's tools changed: McpTools lists them again (rate-limited there).
   client.setNotificationHandler(ToolListChangedNotificationSchema, () => link.onToolsChanged?.());

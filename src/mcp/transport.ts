@@ -9,8 +9,10 @@ import type { McpServer } from "./schemas.ts";
 
 export interface ServerTransport {
   transport: Transport;
-  /** The stdio child's pid while it runs (for tests and diagnostics); null for HTTP. */
+  /** The stdio child's pid while it may still run (for close, tests and diagnostics); null for HTTP. */
   pid(): number | null;
+  /** The child's process closed (the transport's onclose): its pid is no longer ours to signal. */
+  forget(): void;
 }
 
 export function createTransport(config: McpServer, maxMessageBytes: number): ServerTransport {
@@ -23,7 +25,7 @@ export function createTransport(config: McpServer, maxMessageBytes: number): Ser
       // credential headers to another host); said explicitly so an SDK default change cannot loosen it.
       redirectPolicy: "same-origin",
     });
-    return { transport, pid: () => null };
+    return { transport, pid: () => null, forget: () => {} };
   }
   const transport = new StdioClientTransport({
     command: config.command,
@@ -51,5 +53,7 @@ export function createTransport(config: McpServer, maxMessageBytes: number): Ser
       spawned = transport.pid ?? spawned;
     }
   };
-  return { transport, pid: () => transport.pid ?? spawned };
+  // Once the child's process has closed, its pid may be reused by an unrelated process: forgotten
+  // then, so nothing later signals it (threat: SIGKILL reaching someone else's process).
+  return { transport, pid: () => transport.pid ?? spawned, forget: () => { spawned = null; } };
 }
