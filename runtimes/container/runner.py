@@ -39,8 +39,8 @@ def send(frame):
 class Inbox:
     """The host's lines on stdin, read by one thread: job lines queue for the main loop, answers go
     to the capability call waiting for that id. One reader means a call left waiting by a thread of
-    the job can never swallow the next job's line. The job's own fd 0 is /dev/null (as in the
-    isolate, `input()` gets EOF); the channel lives on a private descriptor."""
+    the job can never swallow the next job's line. The job's own fd 0 is /dev/null (`sys.stdin`
+    reads nothing); the channel lives on a private descriptor."""
 
     def __init__(self):
         self.fd = os.dup(0)
