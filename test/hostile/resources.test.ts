@@ -70,11 +70,12 @@ describe("memory exhaustion", () => {
 
   // One allocation V8 cannot survive is a fatal OOM. isolated-vm then parks the guest's thread
   // (onCatastrophicError) instead of aborting the process: the job ends at its deadline, the thread
-  // is replaced and the host process recycled, and jobs running beside it are untouched.
+  // is replaced and the host process recycled, and jobs running beside it are untouched. On a
+  // starved machine the job may not even reach its cap before the deadline: a plain timeout.
   const parkedOrMemory = (r: { status: string; error?: { message: string } }) => {
     if (r.status === "memory") return;
     expect(r.status).toBe("timeout");
-    expect(r.error?.message).toMatch(/worker thread was replaced/);
+    expect(r.error?.message).toMatch(/wall-clock limit of \d+ ms/);
   };
 
   it("Array.from({ length: 1e8 }) ends with status memory (or, when V8 cannot recover, timeout with the thread replaced)", async () => {
