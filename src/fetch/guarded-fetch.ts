@@ -144,7 +144,7 @@ async function guardedAddresses(url: URL, rules: AllowRule[], opts: CompiledFetc
 async function resolve(host: string, lookup: FetchResolver, signal: AbortSignal): Promise<readonly ResolvedAddress[]> {
   let found: ResolvedAddress[];
   try {
-    found = await abortable(lookup(host), signal);
+    found = await abortable(lookup(host, signal), signal);
   } catch (err) {
     throw signal.aborted ? signal.reason : networkError(err, host);
   }
