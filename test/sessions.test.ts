@@ -52,6 +52,20 @@ describe("sessions", () => {
     expect(next.value).toBe("still serving");
   });
 
+  it("a getter that never returns, put where the keeper waits, cannot stall the end of a run either", async () => {
+    // Attack: find the keeper's global during the run and replace it with a looping getter.
+    const code = `let y = 1;
+      const name = Object.keys(globalThis).find((k) => k.startsWith("__isobox_keep_"));
+      if (name) Object.defineProperty(globalThis, name, { get() { for (;;) {} }, configurable: true });
+      export default () => name !== undefined;`;
+    const t0 = performance.now();
+    const r = await sandbox.run({ language: "javascript", session: "js-getter", code });
+    expect(r).toMatchObject({ status: "ok", value: true });
+    expect(performance.now() - t0).toBeLessThan(5_000);
+    const next = await sandbox.run({ language: "javascript", session: "js-getter", code: "export default () => 'still serving'" });
+    expect(next.value).toBe("still serving");
+  });
+
   it("top-level bindings of a session never reach another session or a job without one", async () => {
     await sandbox.run({ language: "javascript", session: "js-own", code: "const token = 'mine';" });
     for (const session of ["js-other", undefined]) {

@@ -63,11 +63,12 @@ export class JsGuest extends IsolateGuest {
    */
   #keep(globalName: string): void {
     if (this.isolate.isDisposed) return;
+    // One bounded slice does it all, reading the global included: the guest can see the keeper's
+    // global during its run and put a getter there (a Reference's getSync has no timeout).
+    const name = JSON.stringify(globalName);
+    const source = `(() => { const keep = globalThis[${name}]; delete globalThis[${name}]; if (typeof keep === "function") keep(); })()`;
     try {
-      const fn = this.context.global.getSync(globalName, ivmOptions({ reference: true })) as ivm.Reference<unknown>;
-      this.context.global.deleteSync(globalName);
-      if (fn.typeof === "function") fn.applySync(undefined, [], ivmOptions({ timeout: Math.min(KEEP_TIMEOUT_MS, this.remaining()) }));
-      fn.release();
+      this.context.evalSync(source, ivmOptions({ timeout: Math.min(KEEP_TIMEOUT_MS, this.remaining()), filename: "isobox:prelude-session" }));
     } catch {
       // a timed-out or disposed guest: its run already has its status
     }
