@@ -6,7 +6,8 @@
 import { spawnSync, type SpawnSyncOptions } from "node:child_process";
 import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { IMAGE_REPOSITORY, RECIPE_DIR, defaultImage, imagePackages } from "../../src/container/image.ts";
+import { basename } from "node:path";
+import { IMAGE_FILES, IMAGE_REPOSITORY, RECIPE_DIR, defaultImage, imagePackages } from "../../src/container/image.ts";
 
 const SUITE = "bookworm";
 const MIRROR = process.env.DEBIAN_MIRROR ?? "http://deb.debian.org/debian";
@@ -62,11 +63,10 @@ function trim(root: string): void {
   sh("sh", ["-c", `rm -f ${root}/usr/bin/*gcc* ${root}/usr/bin/*g++* ${root}/usr/bin/cc ${root}/usr/bin/c++ ${root}/usr/bin/cpp* ${root}/usr/bin/x86_64-linux-gnu-*`]);
 }
 
-/** Add the runner, the job's home and a pre-built matplotlib font cache to the cached root. */
+/** Add the runner (and the modules it loads), the job's home and a pre-built matplotlib font cache to the cached root. */
 function stage(root: string): void {
   mkdirSync(`${root}/opt/isobox/mpl`, { recursive: true });
-  cpSync(`${RECIPE_DIR}runner.py`, `${root}/opt/isobox/runner.py`);
-  cpSync(`${RECIPE_DIR}../python/capabilities.py`, `${root}/opt/isobox/capabilities.py`);
+  for (const f of IMAGE_FILES) cpSync(`${RECIPE_DIR}${f}`, `${root}/opt/isobox/${basename(f)}`);
   mkdirSync(`${root}/home/user`, { recursive: true });
   // Building the font cache takes seconds; done once here instead of in every job.
   sh("chroot", [root, "env", "MPLCONFIGDIR=/opt/isobox/mpl", "MPLBACKEND=Agg", "python3", "-c", "import matplotlib.font_manager"]);

@@ -3,11 +3,12 @@
 # with the same semantics as the isolate's Python runner (runtimes/python/runner.py): the value of
 # the last expression, the job's own traceback, `print` streamed per line, sys.exit(0) is ok.
 #
-# Trust: the job runs in this very process and can forge frames (it can find the protocol fd in
-# /proc/self/fd). That is accepted by design: the host parses every frame with a schema and caps its
+# Trust: the job runs in this very process and can forge frames (channel.py keeps the protocol
+# descriptors). That is accepted by design: the host parses every frame with a schema and caps its
 # sizes, so a forger can only ever fool its own job's result. The container is the boundary.
 import ast
 import base64
+import importlib.util
 import inspect
 import json
 import os
@@ -16,7 +17,9 @@ import secrets
 import sys
 import threading
 import traceback
+import types
 
+OPT = "/opt/isobox"
 HOME = "/home/user"
 OUTPUT = HOME + "/output"
 FILENAME = "main.py"
@@ -24,106 +27,35 @@ MAX_TEXT = 64 * 1024
 FILE_CHUNK = 1 << 20
 MAX_DEPTH = 16
 
-_proto_lock = threading.Lock()
-_proto = os.dup(1)  # the container's stdout: frames only, from here on
-
-
-def send(frame):
-    data = (json.dumps(frame, allow_nan=False) + "\n").encode()
-    with _proto_lock:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(_proto, view):]
-
-
-class Inbox:
-    """The host's lines on stdin, read by one thread: job lines queue for the main loop, answers go
-    to the capability call waiting for that id. One reader means a call left waiting by a thread of
-    the job can never swallow the next job's line. The job's own fd 0 is /dev/null (`sys.stdin`
-    reads nothing); the channel lives on a private descriptor."""
-
-    def __init__(self):
-        self.fd = os.dup(0)
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
-        os.close(null)
-        self.cond = threading.Condition()
-        self.jobs = []
-        self.answers = {}
-        self.pending = set()
-        self.seq = 0
-        self.closed = False
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        with os.fdopen(self.fd, "rb", closefd=False) as f:
-            for line in f:
-                try:
-                    msg = json.loads(line)
-                except ValueError:
-                    continue
-                if not isinstance(msg, dict):
-                    continue
-                with self.cond:
-                    if msg.get("t") == "answer":
-                        if msg.get("id") in self.pending:
-                            self.answers[msg.get("id")] = msg.get("answer")
-                    else:
-                        self.jobs.append(msg)
-                    self.cond.notify_all()
-        with self.cond:
-            self.closed = True
-            self.cond.notify_all()
-
-    def next_job(self):
-        with self.cond:
-            while not self.jobs:
-                if self.closed:
-                    os._exit(0)  # the host went away (stdin closed): end, and Docker removes the container
-                self.cond.wait()
-            return self.jobs.pop(0)
-
-    def call(self, kind, name, payload):
-        """`from isobox import host, fetch` (runtimes/python/capabilities.py, the isolate's own
-        module) calls this: a `call` frame out, then block until the host's answer with the same id
-        comes in. Handlers, credentials and sockets stay on the host, which validates everything;
-        the container has no network. Threads of the job may each have a call waiting."""
-        with self.cond:
-            self.seq += 1
-            call_id = self.seq
-            self.pending.add(call_id)
-        send({"t": "call", "id": call_id, "kind": kind, "name": name, "args": payload})
-        with self.cond:
-            while call_id not in self.answers:
-                if self.closed:
-                    os._exit(0)
-                self.cond.wait()
-            self.pending.discard(call_id)
-            return json.dumps(self.answers.pop(call_id))
-
-    def end_run(self):
-        """The run is over and the host answers none of its calls any more: a session's thread still
-        waiting on one gets an error instead of waiting forever."""
-        with self.cond:
-            for call_id in self.pending:
-                self.answers[call_id] = {"ok": False, "name": "BindingError", "message": "The job has ended"}
-            self.cond.notify_all()
-
-
-_inbox = None
-
-
-def load_capabilities():
-    """The isobox module, from the same source the isolate's Python uses, over this transport.
-    Returns its per-job hook (which capabilities this job has)."""
-    import types
-    calls = types.ModuleType("_isobox_calls")
-    calls.call = _inbox.call
-    sys.modules["_isobox_calls"] = calls
-    path = "/opt/isobox/capabilities.py"
-    namespace = {"__name__": "_isobox_capabilities", "_json": json, "_sys": sys, "_SESSION": {"keep": False}}
+def load_shared(name, namespace):
+    """A module of the isolate's Python (runtimes/python/, copied into the image), run in a namespace
+    that gives it what the isolate's runner would: the same code serves both backends."""
+    path = f"{OPT}/{name}"
     with open(path, encoding="utf-8") as f:
         exec(compile(f.read(), path, "exec"), namespace)
+    return namespace
+
+
+def load_channel():
+    spec = importlib.util.spec_from_file_location("_isobox_channel", f"{OPT}/channel.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["_isobox_channel"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+channel = load_channel()  # before main() redirects fd 1: it keeps the original stdout for frames
+send = channel.send
+value_outcome = load_shared("values.py", {"_json": json})["_value_outcome"]
+
+
+def load_capabilities(inbox):
+    """The isobox module, from the same source the isolate's Python uses, over this transport.
+    Returns its per-job hook (which capabilities this job has)."""
+    calls = types.ModuleType("_isobox_calls")
+    calls.call = inbox.call
+    sys.modules["_isobox_calls"] = calls
+    namespace = load_shared("capabilities.py", {"__name__": "_isobox_capabilities", "_json": json, "_sys": sys, "_SESSION": {"keep": False}})
     return namespace["__isobox_begin"]
 
 
@@ -197,30 +129,6 @@ def describe(exc):
     except Exception:  # noqa: BLE001
         stack = f"{name}: {message}"
     return {"name": name, "message": message, "stack": stack}
-
-
-def too_deep(value, limit=500):
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, (list, tuple, dict)):
-            if depth > limit:
-                return True
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((c, depth + 1) for c in children if isinstance(c, (list, tuple, dict)))
-    return False
-
-
-def success(value, max_value_bytes):
-    if value is None or too_deep(value):
-        return {"kind": "ok"}
-    try:
-        text = json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError, RecursionError):
-        return {"kind": "ok"}  # the last expression is not JSON-able: no value
-    if len(text) > max_value_bytes:
-        return {"kind": "too_big", "size": len(text)}
-    return {"kind": "ok", "value": json.loads(text)}
 
 
 def failure(exc, scope):
@@ -358,7 +266,7 @@ def cpu_seconds():
     return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
 
 
-def run_job(job, scope, captures, begin):
+def run_job(job, scope, captures, inbox, begin):
     begin(json.dumps(job.get("capabilities") or {}), bool(job.get("session")))
     empty_output()
     write_files(job.get("files", {}))
@@ -371,7 +279,9 @@ def run_job(job, scope, captures, begin):
     resource.setrlimit(resource.RLIMIT_CPU, (budget, resource.RLIM_INFINITY))
     os.chdir(HOME)
     try:
-        outcome = success(evaluate(job["code"], scope), job["maxValueBytes"])
+        outcome = value_outcome(evaluate(job["code"], scope), job["maxValueBytes"])
+        if "json" in outcome:
+            outcome = {"kind": "ok", "value": json.loads(outcome["json"])}
     except BaseException as exc:  # noqa: BLE001 - every guest failure becomes a status
         outcome = failure(exc, scope)
     for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
@@ -392,7 +302,7 @@ def run_job(job, scope, captures, begin):
     outcome["cpuMs"] = round((cpu_seconds() - started) * 1000, 3)
     outcome["maxRssBytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     send({"t": "result", **outcome})
-    _inbox.end_run()
+    inbox.end_run()
 
 
 def preload():
@@ -418,19 +328,18 @@ def main():
     sys.stdout = open(1, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
     sys.stderr = open(2, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
     sys.__stdout__, sys.__stderr__ = sys.stdout, sys.stderr
-    global _inbox
-    _inbox = Inbox()
+    inbox = channel.Inbox()
     sys.stdin = open(0, "r", encoding="utf-8", closefd=False)
     sys.__stdin__ = sys.stdin
     preload()
-    begin = load_capabilities()
+    begin = load_capabilities(inbox)
     scope = {"__name__": "__main__", "__builtins__": __builtins__}
     send({"t": "ready"})
     while True:
-        job = _inbox.next_job()
+        job = inbox.next_job()
         if not job.get("session"):
             scope = {"__name__": "__main__", "__builtins__": __builtins__}
-        run_job(job, scope, captures, begin)
+        run_job(job, scope, captures, inbox, begin)
         if not job.get("session"):
             os._exit(0)
 

@@ -1,6 +1,7 @@
 # `from isobox import host, fetch`: the job's capabilities, as the Python guest sees them. Run at
-# boot right after runner.py, in the same namespace (python-guest.ts joins the two sources), so it
-# uses the runner's `_json`, `_sys` and `_SESSION`; nothing here is a job's global.
+# boot right after runner.py, in the same namespace (python-guest.ts joins the sources), so it
+# uses the runner's `_json`, `_sys` and `_SESSION`; nothing here is a job's global. The container's
+# runner loads this same file with those three names provided.
 # A call leaves the interpreter as (kind, name, JSON arguments) and blocks until the host answers:
 # handlers, credentials and sockets stay on the host, which validates the arguments first.
 import types as _types

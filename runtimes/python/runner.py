@@ -165,30 +165,8 @@ def _failure(exc, scope):
         return _MEMORY_ENVELOPE
 
 
-def _too_deep(value, limit=500):
-    """True for containers nested deeper than `limit` (checked without recursion: the C encoder
-    would overflow the WebAssembly stack before raising RecursionError)."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, (list, tuple, dict)):
-            if depth > limit:
-                return True
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children if isinstance(child, (list, tuple, dict)))
-    return False
-
-
 def _success(value, max_value_bytes):
-    if value is None or _too_deep(value):
-        return _json.dumps({"kind": "ok"})
-    try:
-        text = _json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError, RecursionError):
-        return _json.dumps({"kind": "ok"})  # the last expression is not JSON-able: no value
-    if len(text) > max_value_bytes:
-        return _json.dumps({"kind": "too_big", "size": len(text)})
-    return _json.dumps({"kind": "ok", "json": text})
+    return _json.dumps(_value_outcome(value, max_value_bytes))  # runtimes/python/values.py
 
 
 def _needs_event_loop(code):

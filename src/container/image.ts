@@ -7,8 +7,11 @@ import { fileURLToPath } from "node:url";
 
 export const IMAGE_REPOSITORY = "isobox-python";
 export const RECIPE_DIR = fileURLToPath(new URL("../../runtimes/container/", import.meta.url));
-/** The `isobox` module (bindings, MCP tools, fetch) is the isolate's own, shipped into the image too. */
-export const RECIPE_FILES = ["packages.txt", "runner.py", "../python/capabilities.py"] as const;
+/** The runner and its host channel, plus the isolate's own Python modules it shares (the value
+ * envelope, and the `isobox` module of bindings, MCP tools and fetch), all copied into the image. */
+export const RECIPE_FILES = ["packages.txt", "runner.py", "channel.py", "../python/values.py", "../python/capabilities.py"] as const;
+/** The files of RECIPE_FILES that go to /opt/isobox in the image. */
+export const IMAGE_FILES = RECIPE_FILES.filter((f) => f.endsWith(".py"));
 
 /** Debian packages of the image, from runtimes/container/packages.txt. */
 export function imagePackages(): string[] {

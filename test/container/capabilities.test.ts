@@ -126,7 +126,7 @@ answer2 = json.loads(_isobox_calls.call("binding", "__proto__", "{\\"__proto__\\
     peak = 0;
     started = 0;
     const r = await py(`import json, os, sys, time
-fd = sys.modules["__main__"]._proto
+fd = sys.modules["_isobox_channel"]._proto
 for i in range(500):
     os.write(fd, (json.dumps({"t": "call", "id": 10**6 + i, "kind": "binding", "name": "count", "args": "{}"}) + "\\n").encode())
 time.sleep(1.5)

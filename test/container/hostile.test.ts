@@ -150,13 +150,13 @@ describeDocker("hostile container jobs", () => {
   });
 
   it("garbage bytes on the protocol channel end the job as a ProtocolError", async () => {
-    const r = await attack("import sys, os\nos.write(sys.modules['__main__']._proto, b'not json at all\\n')\nimport time; time.sleep(5)");
+    const r = await attack("import sys, os\nos.write(sys.modules['_isobox_channel']._proto, b'not json at all\\n')\nimport time; time.sleep(5)");
     expect(r.status).toBe("error");
     expect(r.error?.name).toBe("ProtocolError");
   });
 
   it("an endless line on the protocol channel is capped, not buffered", async () => {
-    const r = await attack("import sys, os\nfd = sys.modules['__main__']._proto\nchunk = b'x' * (1 << 20)\nwhile True:\n    os.write(fd, chunk)", { limits: { timeoutMs: 20_000, maxOutputBytes: 1 << 16 } });
+    const r = await attack("import sys, os\nfd = sys.modules['_isobox_channel']._proto\nchunk = b'x' * (1 << 20)\nwhile True:\n    os.write(fd, chunk)", { limits: { timeoutMs: 20_000, maxOutputBytes: 1 << 16 } });
     expect(r.status).toBe("error");
     expect(r.error?.message).toMatch(/longer than/);
   });
