@@ -1,17 +1,9 @@
 // McpTools against a real SDK McpServer behind streamable HTTP on 127.0.0.1, which checks a token header.
 import { createServer } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { McpCallError, McpConnectError, McpTools } from "../../src/mcp/index.ts";
+import { McpConnectError, McpTools } from "../../src/mcp/index.ts";
 import { type HttpFixture, startHttpFixture } from "./http-fixture.ts";
-
-async function rejection(p: Promise<unknown>): Promise<McpCallError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(McpCallError);
-  return e as McpCallError;
-}
+import { rejection } from "./rejection.ts";
 
 for (const json of [false, true]) {
   describe(`McpTools over streamable HTTP (${json ? "JSON" : "SSE"} responses)`, () => {

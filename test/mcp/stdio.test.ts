@@ -6,6 +6,7 @@ import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { McpCallError, McpConnectError, McpTools } from "../../src/mcp/index.ts";
+import { rejection } from "./rejection.ts";
 
 const fixture = fileURLToPath(new URL("../fixtures/mcp-stdio-server.ts", import.meta.url));
 const stdio = (env?: Record<string, string>) => ({ command: process.execPath, args: [fixture], ...(env ? { env } : {}) });
@@ -27,15 +28,6 @@ function childPids(): number[] {
     .map((l) => l.trim().split(/\s+/))
     .filter(([pid, stat, comm]) => pid && !stat?.startsWith("Z") && comm !== "ps")
     .map(([pid]) => Number(pid));
-}
-
-async function rejection(p: Promise<unknown>): Promise<McpCallError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(McpCallError);
-  return e as McpCallError;
 }
 
 describe("McpTools over stdio", () => {
