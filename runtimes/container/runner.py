@@ -16,14 +16,11 @@ import resource
 import secrets
 import sys
 import threading
-import traceback
 import types
 
 OPT = "/opt/isobox"
 HOME = "/home/user"
 OUTPUT = HOME + "/output"
-FILENAME = "main.py"
-MAX_TEXT = 64 * 1024
 FILE_CHUNK = 1 << 20
 MAX_DEPTH = 16
 
@@ -46,7 +43,9 @@ def load_channel():
 
 channel = load_channel()  # before main() redirects fd 1: it keeps the original stdout for frames
 send = channel.send
-value_outcome = load_shared("values.py", {"_json": json})["_value_outcome"]
+# The result envelope's value and error, as the isolate's runner makes them (runtimes/python/results.py).
+_results = load_shared("results.py", {"_json": json})
+FILENAME, safe_str, describe, value_outcome = (_results[n] for n in ("_FILENAME", "_safe_str", "_job_error", "_value_outcome"))
 
 
 def load_capabilities(inbox):
@@ -108,27 +107,6 @@ class Capture:
         self.seen.clear()
         os.write(self.fd, self.marker + b"\n")
         self.seen.wait(2.0)
-
-
-def safe_str(exc):
-    try:
-        return str(exc)[:MAX_TEXT]
-    except Exception:  # noqa: BLE001 - a guest __str__ that raises must not crash the runner
-        return f"<unprintable {type(exc).__name__} object>"
-
-
-def describe(exc):
-    name = type(exc).__name__
-    message = safe_str(exc)
-    try:
-        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == FILENAME]
-        lines = ["Traceback (most recent call last):\n"] if frames else []
-        lines += traceback.format_list(frames)
-        lines.append(f"{name}: {message}\n" if message else f"{name}\n")
-        stack = "".join(lines)[:MAX_TEXT]
-    except Exception:  # noqa: BLE001
-        stack = f"{name}: {message}"
-    return {"name": name, "message": message, "stack": stack}
 
 
 def failure(exc, scope):

@@ -4,10 +4,8 @@ import json as _json
 import os as _os
 import random as _random
 import sys as _sys
-import traceback as _traceback
 from pyodide.code import eval_code as _eval_code, eval_code_async as _eval_code_async
 
-_FILENAME = "main.py"
 
 
 class _OfflineWheels:
@@ -35,7 +33,6 @@ class _OfflineWheels:
 
 
 _sys.meta_path.insert(0, _OfflineWheels())
-_MAX_TEXT = 64 * 1024
 
 
 _CONTAINER_HINT = (
@@ -48,29 +45,11 @@ _CONTAINER_HINT = (
 _MEMORY_ENVELOPE = _json.dumps({"kind": "memory"})
 
 
-def _safe_str(exc):
-    """str() of a guest exception, whose __str__ may raise (threat: a report that crashes the runner)."""
-    try:
-        return str(exc)[:_MAX_TEXT]
-    except Exception:  # noqa: BLE001 - not BaseException: the deadline's KeyboardInterrupt must pass
-        return f"<unprintable {type(exc).__name__} object>"
-
-
 def _describe(exc):
-    """name, message and a traceback holding only the job's own frames (no runner or Pyodide ones)."""
+    """The job's error (runtimes/python/results.py), naming the container backend for a missing module."""
     if isinstance(exc, ModuleNotFoundError) and exc.name and not _safe_str(exc).endswith(_CONTAINER_HINT):
         exc.msg = f"No module named '{exc.name}': {_CONTAINER_HINT}"
-    name = type(exc).__name__
-    message = _safe_str(exc)
-    try:
-        frames = [f for f in _traceback.extract_tb(exc.__traceback__) if f.filename == _FILENAME]
-        lines = ["Traceback (most recent call last):\n"] if frames else []
-        lines += _traceback.format_list(frames)
-        lines.append(f"{name}: {message}\n" if message else f"{name}\n")
-        stack = "".join(lines)[:_MAX_TEXT]
-    except Exception:  # noqa: BLE001 - a broken traceback still leaves name and message
-        stack = f"{name}: {message}"
-    return {"name": name, "message": message, "stack": stack}
+    return _job_error(exc)
 
 
 def _flush():
@@ -166,7 +145,7 @@ def _failure(exc, scope):
 
 
 def _success(value, max_value_bytes):
-    return _json.dumps(_value_outcome(value, max_value_bytes))  # runtimes/python/values.py
+    return _json.dumps(_value_outcome(value, max_value_bytes))  # runtimes/python/results.py
 
 
 def _needs_event_loop(code):

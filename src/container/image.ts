@@ -7,9 +7,9 @@ import { fileURLToPath } from "node:url";
 
 export const IMAGE_REPOSITORY = "isobox-python";
 export const RECIPE_DIR = fileURLToPath(new URL("../../runtimes/container/", import.meta.url));
-/** The runner and its host channel, plus the isolate's own Python modules it shares (the value
+/** The runner and its host channel, plus the isolate's own Python modules it shares (the result
  * envelope, and the `isobox` module of bindings, MCP tools and fetch), all copied into the image. */
-export const RECIPE_FILES = ["packages.txt", "runner.py", "channel.py", "../python/values.py", "../python/capabilities.py"] as const;
+export const RECIPE_FILES = ["packages.txt", "runner.py", "channel.py", "../python/results.py", "../python/capabilities.py"] as const;
 /** The files of RECIPE_FILES that go to /opt/isobox in the image. */
 export const IMAGE_FILES = RECIPE_FILES.filter((f) => f.endsWith(".py"));
 

@@ -16,8 +16,8 @@ function version(pkgJson: string): string {
  * What the snapshot holds besides Pyodide: the runner compiled into it, and the boot code that took
  * it. A change to either must not restore a stale interpreter, so both are part of the key.
  */
-/** The value helpers, the runner, then the `isobox` module of capabilities: one source, run (or restored) at boot. */
-export const RUNNER_FILES = ["values.py", "runner.py", "capabilities.py"].map((f) => new URL(`../../runtimes/python/${f}`, import.meta.url));
+/** The result envelope's helpers, the runner, then the `isobox` module of capabilities: one source, run (or restored) at boot. */
+export const RUNNER_FILES = ["results.py", "runner.py", "capabilities.py"].map((f) => new URL(`../../runtimes/python/${f}`, import.meta.url));
 
 function bootSourcesHash(): string {
   const hash = createHash("sha256");
