@@ -58,6 +58,8 @@ export const CallAnswerSchema = z.union([
   z.object({ ok: z.literal(false), name: z.string(), message: z.string() }),
 ]);
 export type CallAnswer = z.infer<typeof CallAnswerSchema>;
+/** Calls one guest may have waiting at once, isolate or container (threat: a call flood filling host memory). */
+export const MAX_CALLS_IN_FLIGHT = 64;
 /** The separator of an MCP call's `server` and `tool` in CapabilityCall.name. */
 export const MCP_NAME_SEPARATOR = "\u0000";
 

@@ -5,10 +5,8 @@
 // buffer and reads its port synchronously until the answer (or the deadline) comes.
 import { receiveMessageOnPort, type MessagePort } from "node:worker_threads";
 import type { CallAnswer, CapabilityCall, ToWorker } from "../host/protocol.ts";
-import { WAKE_SEQ } from "../host/protocol.ts";
+import { MAX_CALLS_IN_FLIGHT, WAKE_SEQ } from "../host/protocol.ts";
 
-/** Calls one JavaScript guest may have waiting at once (threat: a call flood filling host memory). */
-export const MAX_CALLS_IN_FLIGHT = 64;
 
 export interface CallLimits {
   maxCalls: number;
