@@ -7,7 +7,7 @@
 import { JsGuest } from "../src/isolate/js-guest.ts";
 import { OutputSink } from "../src/isolate/output.ts";
 import { GuestPool } from "../src/pool/pool.ts";
-import type { WireJob } from "../src/host/protocol.ts";
+import type { WireJob } from "../src/contract/admitted.ts";
 import { heap, type HeapStats } from "./floors.ts";
 import { sequential, sleep, summarize, throughput, type Latency, type Throughput } from "./stats.ts";
 

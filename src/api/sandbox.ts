@@ -1,28 +1,30 @@
-// createSandbox / Sandbox: the public door. Everything is validated here; a job that cannot run is
-// answered with a RunResult (rejected), and only API misuse (bad sandbox options) throws.
-import { randomUUID } from "node:crypto";
+// Runs in: the embedding process. createSandbox / Sandbox: the library's door. Options are validated
+// here once (a bad option throws IsoboxError INVALID_OPTIONS); every job is admitted once
+// (admit.ts), routed to a backend by the session registry and the router, and answered with a
+// RunResult: only API misuse throws.
 import { availableParallelism } from "node:os";
-import { SandboxHost } from "../host/supervisor.ts";
-import type { WireJob } from "../host/protocol.ts";
-import { buildResult, statusResult } from "./result.ts";
-import {
-  DEFAULT_BINDING_TIMEOUT_MS, DEFAULT_MAX_BINDING_CALLS, DEFAULT_MAX_FS_BYTES, DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_MS, JobSchema, MAX_INPUT_BYTES,
-  SandboxOptionsSchema, type Job, type Language, type Limits, type RunResult, type SandboxOptions,
-} from "./schemas.ts";
-import { transpileTypeScript } from "./typescript.ts";
-import { ensurePythonSnapshot, pythonSnapshotFile } from "../python/snapshot-file.ts";
-import { describeIssue } from "./issues.ts";
-import { jobFiles, type JobFile } from "../vfs/job-files.ts";
+import type { AdmittedJob } from "../contract/admitted.ts";
+import type { Backend, JobIO } from "../contract/backend.ts";
+import { IsoboxError, invalidOptions } from "../contract/errors.ts";
+import { describeIssue } from "../contract/issues.ts";
+import type { Bindings, Job, Language, ParsedJob } from "../contract/job.ts";
+import { DEFAULT_MAX_FS_BYTES, DEFAULT_MEMORY_MB } from "../contract/limits.ts";
+import { sandboxClosed, type Outcome } from "../contract/outcomes.ts";
+import { statusResult, type RunResult } from "../contract/result.ts";
 import { CallDispatcher, type HostCapabilities } from "../bindings/dispatcher.ts";
+import { bindingInputJsonSchema, describeCapabilities, type CapabilityEntry } from "../bindings/describe.ts";
 import { fetchCapability } from "../bindings/fetch-call.ts";
 import { McpCapability } from "../bindings/mcp-call.ts";
-import { bindingInputJsonSchema, describeCapabilities, type CapabilityEntry } from "../bindings/describe.ts";
-import { McpTools } from "../mcp/index.ts";
-import type { Bindings } from "./schemas.ts";
 import { ContainerBackend } from "../container/backend.ts";
-import { routeJob } from "../container/routing.ts";
+import { IsolateBackend } from "../host/backend.ts";
+import { McpTools } from "../mcp/index.ts";
+import { ensurePythonSnapshot, pythonSnapshotFile } from "../python/snapshot-file.ts";
+import { BackendRouter } from "../routing/router.ts";
+import { SessionRegistry, type SessionLease } from "../sessions/registry.ts";
+import { admit, type Admission } from "./admit.ts";
+import { SandboxOptionsSchema, type ParsedSandboxOptions, type SandboxOptions } from "./options.ts";
 
-export interface Sandbox {
+export interface Sandbox extends AsyncDisposable {
   run(job: Job): Promise<RunResult>;
   /** Ends a session now: its guest, variables and files are gone; the next run with the id starts afresh. */
   endSession(id: string): Promise<void>;
@@ -39,11 +41,10 @@ export interface Sandbox {
 
 const DEFAULT_WARM_PER_THREAD = 2;
 const DEFAULT_SESSIONS = { max: 16, idleTimeoutMs: 10 * 60_000, maxAgeMs: 60 * 60_000 };
-const FILENAMES = { javascript: "main.js", typescript: "main.ts", python: "main.py" } as const;
 
 export async function createSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const parsed = SandboxOptionsSchema.safeParse(options);
-  if (!parsed.success) throw new TypeError(`isobox: invalid sandbox options: ${describeIssue(parsed.error)}`);
+  if (!parsed.success) throw invalidOptions(describeIssue(parsed.error));
   const sandbox = new IsoboxSandbox(parsed.data);
   try {
     await sandbox.started;
@@ -55,38 +56,49 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
 }
 
 class IsoboxSandbox implements Sandbox {
-  readonly #opts: ReturnType<typeof SandboxOptionsSchema.parse>;
-  readonly #host: SandboxHost;
+  readonly #opts: ParsedSandboxOptions;
+  readonly #isolate: IsolateBackend;
+  /** Set once started: the isolate first (the default), then the container backend if enabled. */
+  #router: BackendRouter;
+  readonly #sessions: SessionRegistry;
   /** What jobs may call on the host besides their bindings (MCP tools, fetch), shared by every job. */
   readonly #capabilities: HostCapabilities = {};
-  /** Present when `container.enabled`: runs escalated Python jobs (src/container/). */
+  #mcp: McpCapability | null = null;
   #container: ContainerBackend | undefined;
   #closed = false;
   readonly started: Promise<void>;
 
-  constructor(opts: ReturnType<typeof SandboxOptionsSchema.parse>) {
+  constructor(opts: ParsedSandboxOptions) {
     this.#opts = opts;
     const threads = opts.concurrency ?? availableParallelism();
-    this.#host = new SandboxHost({
+    this.#isolate = new IsolateBackend({
       threads,
       warmJavascript: opts.warm?.javascript ?? threads * DEFAULT_WARM_PER_THREAD,
       defaultMemoryMb: opts.limits?.memoryMb ?? DEFAULT_MEMORY_MB.javascript,
       warmPython: opts.warm?.python ?? 0,
       defaultPythonMemoryMb: opts.limits?.memoryMb ?? DEFAULT_MEMORY_MB.python,
       pythonSnapshot: pythonSnapshotFile(),
-      sessions: {
-        maxSessions: opts.sessions?.max ?? DEFAULT_SESSIONS.max,
-        idleTimeoutMs: opts.sessions?.idleTimeoutMs ?? DEFAULT_SESSIONS.idleTimeoutMs,
-        maxAgeMs: opts.sessions?.maxAgeMs ?? DEFAULT_SESSIONS.maxAgeMs,
-      },
     });
+    this.#router = new BackendRouter([this.#isolate]);
+    this.#sessions = new SessionRegistry({ ...DEFAULT_SESSIONS, ...opts.sessions });
     if (opts.fetch) this.#capabilities.fetch = fetchCapability(opts.fetch);
     // No daemon, runtime or image, or an MCP server that cannot start: a setup error, said before any job runs.
-    this.started = Promise.all([this.#host.ready, this.#connectMcp(), this.#startContainer(opts)]).then(() => {});
+    this.started = Promise.all([this.#startIsolate(), this.#connectMcp(), this.#startContainer()]).then(() => {
+      this.#router = new BackendRouter(this.#container ? [this.#isolate, this.#container] : [this.#isolate]);
+    });
     if ((opts.warm?.python ?? 0) > 0) ensurePythonSnapshot();
   }
 
-  async #startContainer(opts: ReturnType<typeof SandboxOptionsSchema.parse>): Promise<void> {
+  async #startIsolate(): Promise<void> {
+    try {
+      await this.#isolate.ready;
+    } catch (e) {
+      throw new IsoboxError("HOST_START", (e as Error).message.replace(/^isobox: /, ""), { cause: e });
+    }
+  }
+
+  async #startContainer(): Promise<void> {
+    const opts = this.#opts;
     if (!opts.container?.enabled) return;
     const { image, runtime, socketPath } = opts.container;
     this.#container = await ContainerBackend.create({
@@ -102,17 +114,17 @@ class IsoboxSandbox implements Sandbox {
     if (!mcp) return;
     const { servers, ...connect } = mcp;
     for (const name of Object.keys(servers)) {
-      if (this.#opts.bindings && Object.hasOwn(this.#opts.bindings, name)) throw new TypeError(`isobox: invalid sandbox options: mcp.servers.${name}: a binding has the same name`);
+      if (this.#opts.bindings && Object.hasOwn(this.#opts.bindings, name)) throw invalidOptions(`mcp.servers.${name}: a binding has the same name`);
     }
     this.#mcp = new McpCapability(await McpTools.connect(servers, connect));
     this.#capabilities.mcp = this.#mcp;
   }
 
-  #mcp: McpCapability | null = null;
-
   describe(options: { language: Language; bindings?: Bindings }): string {
     const language = options?.language;
-    if (language !== "javascript" && language !== "typescript" && language !== "python") throw new TypeError("isobox: describe({ language }) takes javascript, typescript or python");
+    if (language !== "javascript" && language !== "typescript" && language !== "python") {
+      throw new IsoboxError("INVALID_OPTIONS", "describe({ language }) takes javascript, typescript or python");
+    }
     const bindings = { ...this.#opts.bindings, ...options.bindings };
     const entries: CapabilityEntry[] = Object.entries(bindings).map(([name, b]) => ({
       path: [name],
@@ -124,21 +136,7 @@ class IsoboxSandbox implements Sandbox {
   }
 
   get hostPid(): number {
-    return this.#host.pid;
-  }
-
-  #limitsFor(language: Language, job: Partial<Limits> | undefined): Limits {
-    const merged = { ...this.#opts.limits, ...job };
-    const timeoutMs = merged.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    return {
-      timeoutMs,
-      cpuTimeMs: merged.cpuTimeMs ?? timeoutMs,
-      memoryMb: merged.memoryMb ?? DEFAULT_MEMORY_MB[language],
-      maxOutputBytes: merged.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
-      maxFsBytes: merged.maxFsBytes ?? DEFAULT_MAX_FS_BYTES,
-      maxBindingCalls: merged.maxBindingCalls ?? DEFAULT_MAX_BINDING_CALLS,
-      bindingTimeoutMs: merged.bindingTimeoutMs ?? DEFAULT_BINDING_TIMEOUT_MS,
-    };
+    return this.#isolate.hostPid;
   }
 
   async run(job: Job): Promise<RunResult> {
@@ -155,120 +153,83 @@ class IsoboxSandbox implements Sandbox {
   async #run(job: Job): Promise<RunResult> {
     const started = performance.now();
     const wall = () => ({ wallMs: performance.now() - started });
-    if (this.#closed) return statusResult("killed", "SandboxClosed", "The sandbox is closed");
-    const parsed = JobSchema.safeParse(job);
-    if (!parsed.success) return statusResult("rejected", "InvalidJob", describeIssue(parsed.error), wall());
-    const j = parsed.data;
-    let inputJson: string | undefined;
+    if (this.#closed) return statusResult(sandboxClosed(), wall());
+    const admitted = await admit(job, {
+      defaultLimits: this.#opts.limits,
+      bindings: this.#opts.bindings,
+      mcpNames: this.#mcp?.names() ?? {},
+      fetch: !!this.#capabilities.fetch,
+    }, started);
+    if (!("job" in admitted)) return admitted;
+    const { job: j } = admitted;
+    const lease = this.#lease(j);
+    if ("status" in lease) {
+      // A refused session run is answered in the name of the backend its session lives in.
+      const home = j.session === undefined ? undefined : this.#sessions.backendOf(j.session);
+      return { ...statusResult(lease, wall()), backend: home?.name ?? "isolate" };
+    }
     try {
-      inputJson = j.input === undefined ? undefined : JSON.stringify(j.input);
-    } catch (e) {
-      return statusResult("rejected", "InvalidJob", `input: must be JSON-serializable (${(e as Error).message})`, wall());
+      return await this.#runOn(lease.backend, j, admitted);
+    } finally {
+      lease.done();
     }
-    if (inputJson !== undefined && inputJson.length > MAX_INPUT_BYTES) {
-      return statusResult("rejected", "InvalidJob", `input: larger than ${MAX_INPUT_BYTES} bytes of JSON`, wall());
-    }
-    const limits = this.#limitsFor(j.language, j.limits);
-    const files = jobFiles(j.files, limits.maxFsBytes);
-    if ("error" in files) return statusResult("rejected", "InvalidJob", files.error, wall());
-    const route = routeJob(j, this.#container !== undefined);
-    if (typeof route === "object") return statusResult("rejected", route.name, route.rejected, wall());
-    if (j.signal?.aborted) return statusResult("killed", "AbortError", "The job was aborted before it started", wall());
-    const bindings = { ...this.#opts.bindings, ...j.bindings };
-    const mcpNames = this.#mcp?.names() ?? {};
-    const clash = Object.keys(bindings).find((name) => Object.hasOwn(mcpNames, name));
-    if (clash) return statusResult("rejected", "InvalidJob", `bindings.${clash}: an MCP server has the same name`, wall());
-    const capabilities = { bindings: Object.keys(bindings), mcp: mcpNames, fetch: !!this.#capabilities.fetch };
-    const jobId = randomUUID();
-    // One dispatcher per job, whichever backend runs it: the same budget, timeout, validation and
-    // audit hook for a call from an isolate as for one from a container.
+  }
+
+  /** The backend a job runs on: its session's, or the router's pick; a refusal says why. */
+  #lease(job: AdmittedJob): SessionLease | Outcome {
+    if (job.session !== undefined) return this.#sessions.lease(job, () => this.#router.pick(job));
+    const backend = this.#router.pick(job);
+    return "status" in backend ? backend : { backend, done: () => {} };
+  }
+
+  /** One job on one backend, with its own CallDispatcher: the same budget, timeout, validation and
+   * audit hook for a call from an isolate as for one from a container. */
+  async #runOn(backend: Backend, job: AdmittedJob, { parsed, bindings }: Admission): Promise<RunResult> {
     const calls = new CallDispatcher(bindings, this.#capabilities, {
-      jobId,
-      ...(j.session !== undefined ? { session: j.session } : {}),
-      maxCalls: limits.maxBindingCalls,
-      callTimeoutMs: limits.bindingTimeoutMs,
+      jobId: job.id,
+      ...(job.session !== undefined ? { session: job.session } : {}),
+      maxCalls: job.limits.maxBindingCalls,
+      callTimeoutMs: job.limits.bindingTimeoutMs,
       ...(this.#opts.onBindingCall ? { onBindingCall: this.#opts.onBindingCall } : {}),
     });
+    const signal = this.#closing.signal;
+    const io: JobIO = {
+      onOutput: outputTo(parsed),
+      onCall: (call) => calls.answer(call),
+      stream: { stdout: !!parsed.onStdout, stderr: !!parsed.onStderr },
+      signal: parsed.signal ? AbortSignal.any([parsed.signal, signal]) : signal,
+    };
     try {
-      if (route === "container") return await this.#runContainer(j, jobId, inputJson, files.files, capabilities, calls);
-      return await this.#runIsolate(j, jobId, inputJson, files.files, limits, capabilities, calls, wall);
+      return await backend.run(job, io);
     } finally {
       calls.close();
     }
   }
 
-  async #runIsolate(j: ReturnType<typeof JobSchema.parse>, jobId: string, inputJson: string | undefined, files: JobFile[], limits: Limits, capabilities: WireJob["capabilities"], calls: CallDispatcher, wall: () => { wallMs: number }): Promise<RunResult> {
-    if (j.language === "python") ensurePythonSnapshot();
-
-    const filename = FILENAMES[j.language];
-    let code = j.code;
-    let sourceMap: string | undefined;
-    if (j.language === "typescript") {
-      const t = await transpileTypeScript(j.code, filename);
-      if ("error" in t) return buildResult({ status: "error", error: t.error, usage: wall() });
-      code = t.code;
-      sourceMap = t.sourceMap;
-    }
-    const wire: WireJob = {
-      id: jobId,
-      language: j.language,
-      code,
-      filename,
-      env: { ...j.env },
-      limits,
-      stream: { stdout: !!j.onStdout, stderr: !!j.onStderr },
-      files,
-      capabilities,
-      ...(j.session !== undefined ? { session: j.session } : {}),
-      ...(sourceMap ? { sourceMap } : {}),
-      ...(inputJson !== undefined ? { inputJson } : {}),
-    };
-    return this.#dispatch(wire, calls, j.signal, j.onStdout, j.onStderr);
-  }
-
-
-  async #dispatch(wire: WireJob, calls: CallDispatcher, signal?: AbortSignal, onStdout?: (l: string) => void, onStderr?: (l: string) => void): Promise<RunResult> {
-    const onAbort = () => this.#host.abort(wire.id);
-    signal?.addEventListener("abort", onAbort, { once: true });
-    try {
-      return await this.#host.run(wire, (fd, lines) => {
-        const cb = fd === 1 ? onStdout : onStderr;
-        // A throwing caller callback must not take the sandbox down with it.
-        if (cb) for (const line of lines) try { cb(line); } catch { /* caller's bug, not the guest's */ }
-      }, (call) => calls.answer(call));
-    } finally {
-      signal?.removeEventListener("abort", onAbort);
-    }
-  }
+  readonly #closing = new AbortController();
 
   async endSession(id: string): Promise<void> {
-    if (typeof id !== "string") throw new TypeError("isobox: endSession(id) takes the session id string");
-    this.#host.endSession(id);
-    await this.#container?.endSession(id);
-  }
-
-  /** An escalated Python job: the same result shape, `backend: "container"`, and the same
-   * capabilities (its calls come back over the container's stdio to this job's dispatcher). */
-  #runContainer(j: ReturnType<typeof JobSchema.parse>, jobId: string, inputJson: string | undefined, files: JobFile[], capabilities: WireJob["capabilities"], calls: CallDispatcher): Promise<RunResult> {
-    return this.#container!.run({
-      id: jobId,
-      capabilities,
-      onCall: (call) => calls.answer(call),
-      code: j.code,
-      files: Object.fromEntries(files.map((f) => [f.path, f.bytes])),
-      env: { ...j.env },
-      limits: this.#limitsFor("python", j.limits),
-      ...(inputJson !== undefined ? { inputJson } : {}),
-      ...(j.session !== undefined ? { session: j.session } : {}),
-    }, (fd, lines) => {
-      const cb = fd === 1 ? j.onStdout : j.onStderr;
-      if (cb) for (const line of lines) try { cb(line); } catch { /* caller's bug, not the guest's */ }
-    }, j.signal);
+    if (typeof id !== "string") throw new IsoboxError("INVALID_OPTIONS", "endSession(id) takes the session id string");
+    await this.#sessions.end(id);
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all([this.#host.close(), this.#mcp?.close(), this.#container?.close()]);
+    this.#closing.abort();
+    await this.#sessions.close();
+    await Promise.all([this.#isolate.close(), this.#mcp?.close(), this.#container?.close()]);
   }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/** The caller's line callbacks, guarded: a throwing callback must not take the sandbox down. */
+function outputTo(job: ParsedJob): JobIO["onOutput"] {
+  return (fd, lines) => {
+    const cb = fd === 1 ? job.onStdout : job.onStderr;
+    if (cb) for (const line of lines) try { cb(line); } catch { /* the caller's bug, not the guest's */ }
+  };
 }

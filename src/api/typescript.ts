@@ -2,7 +2,7 @@
 // Runs in the embedding process, in esbuild's own service process; the source map goes with the job
 // so guest stack traces are mapped back to the user's lines.
 import { transform, type TransformFailure } from "esbuild";
-import type { GuestError } from "./schemas.ts";
+import type { GuestError } from "../contract/result.ts";
 
 export interface Transpiled {
   code: string;

@@ -1,9 +1,9 @@
 // CallDispatcher: answers one job's capability calls in the embedding process, where the handlers,
 // MCP clients and the fetch capability live. Everything a guest sends is untrusted: the arguments
 // are parsed and checked here before any handler sees them, and only JSON or a message goes back.
-import type { Bindings } from "../api/schemas.ts";
-import { describeIssue } from "../api/issues.ts";
-import { MCP_NAME_SEPARATOR, type CallAnswer, type CapabilityCall } from "../host/protocol.ts";
+import type { Bindings } from "../contract/job.ts";
+import { describeIssue } from "../contract/issues.ts";
+import { MCP_NAME_SEPARATOR, type CallAnswer, type CapabilityCall } from "../contract/calls.ts";
 
 /** Largest JSON a handler may answer with (threat: a result that swamps the guest's heap or IPC). */
 export const MAX_RESULT_JSON = 16 * 1024 * 1024;

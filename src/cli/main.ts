@@ -4,8 +4,10 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, extname, resolve, sep } from "node:path";
 import { parseArgs } from "node:util";
 import { createSandbox } from "../api/sandbox.ts";
-import { routeJob } from "../container/routing.ts";
-import type { Job, Language, RunResult, SandboxOptions, Status } from "../api/schemas.ts";
+import { wantsContainer } from "../api/admit.ts";
+import type { Job, Language } from "../contract/job.ts";
+import type { RunResult, Status } from "../contract/result.ts";
+import type { SandboxOptions } from "../api/options.ts";
 
 const USAGE = `usage: isobox run <file.js|file.ts|file.py> [--input JSON] [--file NAME=PATH]... [--timeout MS]
                   [--memory MB] [--backend auto|isolate|container] [--json] [--out DIR]
@@ -87,7 +89,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   // The container backend only when this job goes there (a daemon is needed for nothing else).
-  const container = routeJob(job, true) === "container";
+  const container = wantsContainer(job);
   const options: SandboxOptions = { concurrency: 1, warm: { javascript: 0, container: 0 }, ...(container ? { container: { enabled: true } } : {}) };
   if (values.mcp?.length) {
     const servers: Record<string, { url: string } | { command: string; args: string[] }> = {};

@@ -5,9 +5,12 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import Docker from "dockerode";
-import { statusResult } from "../api/result.ts";
-import { sessionFsMessage, sessionMemoryMessage } from "../api/session-limits.ts";
-import { DEFAULT_MAX_FS_BYTES, DEFAULT_MEMORY_MB, type Limits, type RunResult } from "../api/schemas.ts";
+import { statusResult } from "../contract/result.ts";
+import type { AdmittedJob } from "../contract/admitted.ts";
+import type { Backend, JobIO } from "../contract/backend.ts";
+import { abortedBeforeStart, crashed, rejected, sandboxClosed, sessionFs, sessionMemory, type Outcome } from "../contract/outcomes.ts";
+import { DEFAULT_MAX_FS_BYTES, DEFAULT_MEMORY_MB, type Limits } from "../contract/limits.ts";
+import { type RunResult } from "../contract/result.ts";
 import { ContainerGuest } from "./guest.ts";
 import type { ContainerProfile } from "./hardening.ts";
 import { defaultImage } from "./image.ts";
@@ -23,20 +26,22 @@ export interface ContainerBackendOptions {
   warm: number;
   /** Limits warm containers are made for; a job with other memory/fs limits gets its own. */
   defaultLimits?: Partial<Pick<Limits, "memoryMb" | "maxFsBytes">>;
-  /** A session's container is removed after this long without a job. */
-  sessionIdleMs?: number;
 }
 
 const LABEL = "isobox.container";
-const DEFAULT_SESSION_IDLE_MS = 10 * 60_000;
 
 interface Session {
   guest: ContainerGuest;
   profile: ContainerProfile;
-  idle?: NodeJS.Timeout;
 }
 
-export class ContainerBackend {
+/** The container's answer to "can you run this job?": Python only (pure; the routing tests check it). */
+export function containerAccepts(job: Pick<AdmittedJob, "language">): true | Outcome {
+  return job.language === "python" ? true : rejected("InvalidJob", `backend: the container backend runs Python jobs only, not ${job.language}`);
+}
+
+export class ContainerBackend implements Backend {
+  readonly name = "container" as const;
   readonly image: string;
   readonly runtime: "runsc" | "runc";
   readonly #docker: Docker;
@@ -49,7 +54,6 @@ export class ContainerBackend {
   readonly #live = new Set<ContainerGuest>();
   readonly #disposals = new Set<Promise<void>>();
   readonly #closing = new AbortController();
-  readonly #sessionIdleMs: number;
 
   private constructor(docker: Docker, image: string, runtime: "runsc" | "runc", opts: ContainerBackendOptions) {
     this.#docker = docker;
@@ -59,7 +63,6 @@ export class ContainerBackend {
       memoryMb: opts.defaultLimits?.memoryMb ?? DEFAULT_MEMORY_MB.python,
       maxFsBytes: opts.defaultLimits?.maxFsBytes ?? DEFAULT_MAX_FS_BYTES,
     };
-    this.#sessionIdleMs = opts.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS;
     this.#warm = new WarmContainers(opts.warm, () => this.#start(this.#profile, true));
   }
 
@@ -90,19 +93,32 @@ export class ContainerBackend {
     return backend;
   }
 
-  /** Resolves when the warm pool is full (for benchmarks and tests). */
-  warmed(): Promise<void> {
-    return this.#warm.filled();
+  accepts(job: AdmittedJob): true | Outcome {
+    return containerAccepts(job);
   }
 
-  async run(job: ContainerJob, onOut: OnOut, signal?: AbortSignal): Promise<RunResult> {
+  run(job: AdmittedJob, io: JobIO): Promise<RunResult> {
+    return this.#run({
+      id: job.id,
+      capabilities: job.capabilities,
+      onCall: io.onCall,
+      code: job.code,
+      files: Object.fromEntries(job.files.map((f) => [f.path, f.bytes])),
+      env: { ...job.env },
+      limits: job.limits,
+      ...(job.inputJson !== undefined ? { inputJson: job.inputJson } : {}),
+      ...(job.session !== undefined ? { session: job.session } : {}),
+    }, io.onOutput, io.signal);
+  }
+
+  async #run(job: ContainerJob, onOut: OnOut, signal?: AbortSignal): Promise<RunResult> {
     const started = performance.now();
     const wall = () => ({ wallMs: performance.now() - started });
-    if (this.#closing.signal.aborted) return container(statusResult("killed", "SandboxClosed", "The sandbox is closed", wall()));
+    if (this.#closing.signal.aborted) return container(statusResult(sandboxClosed(), wall()));
     const line = jobLine(job);
-    if (typeof line !== "string") return container(statusResult("rejected", "InvalidJob", line.invalid, wall()));
+    if (typeof line !== "string") return container(statusResult(rejected("InvalidJob", line.invalid), wall()));
     const abort = signal ? AbortSignal.any([signal, this.#closing.signal]) : this.#closing.signal;
-    if (abort.aborted) return container(statusResult("killed", "AbortError", "The job was aborted before it started", wall()));
+    if (abort.aborted) return container(statusResult(abortedBeforeStart(), wall()));
     if (job.session === undefined) return this.#runOnce(job, line, onOut, abort, started);
     const session = job.session;
     const prior = this.#queues.get(session) ?? Promise.resolve();
@@ -134,10 +150,9 @@ export class ContainerBackend {
     if (s && !sameProfile(s.profile, profileOf(job.limits))) {
       // The container's memory cgroup and tmpfs were sized at start; runsc cannot update them.
       const asked = profileOf(job.limits);
-      const message = s.profile.memoryMb !== asked.memoryMb
-        ? sessionMemoryMessage(s.profile.memoryMb, asked.memoryMb)
-        : sessionFsMessage(s.profile.maxFsBytes, asked.maxFsBytes);
-      return container(statusResult("rejected", "SessionLimits", message));
+      return container(statusResult(s.profile.memoryMb !== asked.memoryMb
+        ? sessionMemory(s.profile.memoryMb, asked.memoryMb)
+        : sessionFs(s.profile.maxFsBytes, asked.maxFsBytes)));
     }
     if (!s) {
       const profile = profileOf(job.limits);
@@ -146,12 +161,9 @@ export class ContainerBackend {
       s = { guest, profile };
       this.#sessions.set(id, s);
     }
-    clearTimeout(s.idle);
     const { result, keep } = await runOnGuest(s.guest, job, line, onOut, abort, started);
-    if (keep && s.guest.alive && this.#sessions.get(id) === s) {
-      s.idle = setTimeout(() => this.#endSessionNow(id), this.#sessionIdleMs);
-      s.idle.unref();
-    } else if (this.#sessions.get(id) === s) this.#endSessionNow(id);
+    // Kept until the session registry ends it (idle, age, LRU or endSession), unless this run broke it.
+    if (!(keep && s.guest.alive) && this.#sessions.get(id) === s) this.#endSessionNow(id);
     this.#warm.fill();
     return result;
   }
@@ -167,12 +179,12 @@ export class ContainerBackend {
       const guest = await this.#start(profile, false);
       if (abort.aborted) {
         this.#dispose(guest);
-        return statusResult("killed", "AbortError", "The job was aborted before it started");
+        return statusResult(abortedBeforeStart());
       }
       return guest;
     } catch (e) {
-      if (abort.aborted) return statusResult("killed", "AbortError", "The job was aborted before it started");
-      return statusResult("crashed", "ContainerUnavailable", `could not start a container: ${(e as Error).message}`);
+      if (abort.aborted) return statusResult(abortedBeforeStart());
+      return statusResult(crashed("ContainerUnavailable", `could not start a container: ${(e as Error).message}`));
     }
   }
 
@@ -196,7 +208,6 @@ export class ContainerBackend {
   #endSessionNow(id: string): void {
     const s = this.#sessions.get(id);
     if (!s) return;
-    clearTimeout(s.idle);
     this.#sessions.delete(id);
     this.#dispose(s.guest);
   }

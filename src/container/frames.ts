@@ -3,7 +3,7 @@
 // protocol fd. Each frame is a JSON line checked by a schema, and lines and totals are capped, so a
 // forger can only ever fool (or fail) its own job; it cannot grow the embedding process's memory.
 import { z } from "zod";
-import { CapabilityCallSchema } from "../host/protocol.ts";
+import { CapabilityCallSchema } from "../contract/calls.ts";
 
 const text = z.string().max(1 << 20);
 

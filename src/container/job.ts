@@ -1,11 +1,12 @@
 // One job on one ContainerGuest: the job line in, frames out, under the wall clock, output and file
 // caps, and the result built from what came back (or from how the container ended).
-import type { RunResult } from "../api/schemas.ts";
-import { buildResult } from "../api/result.ts";
-import type { Limits } from "../api/schemas.ts";
+import type { RunResult } from "../contract/result.ts";
+import { buildResult } from "../contract/result.ts";
+import type { Limits } from "../contract/limits.ts";
 import { mimeTypeFor } from "../vfs/mime.ts";
 import { MAX_OUTPUT_FILES } from "../vfs/harvest.ts";
-import { MAX_CALLS_IN_FLIGHT, type CallAnswer, type CapabilityCall, type WireJob } from "../host/protocol.ts";
+import { MAX_CALLS_IN_FLIGHT, type CallAnswer, type CapabilityCall } from "../contract/calls.ts";
+import type { WireJob } from "../contract/admitted.ts";
 import type { Frame, ResultFrame } from "./frames.ts";
 import { describeExit, type ContainerGuest, type ExitInfo } from "./guest.ts";
 import { normaliseOutputPath, normaliseRelativePath } from "./paths.ts";

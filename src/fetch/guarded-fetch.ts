@@ -2,7 +2,7 @@
 // address guard on every address → connect to exactly a checked address → exchange; redirects are
 // followed by hand so each hop goes through all of it again.
 import type { Socket } from "node:net";
-import { describeIssue } from "../api/issues.ts";
+import { describeIssue } from "../contract/issues.ts";
 import { checkAddress, type RuleExemption } from "./address-guard.ts";
 import { effectivePort, ipLiteral, matchAllowList, type AllowRule } from "./allow-list.ts";
 import { directConnector, systemResolver, type FetchConnector, type FetchResolver, type ResolvedAddress } from "./connect.ts";

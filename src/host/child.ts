@@ -1,6 +1,8 @@
-// The sandbox host process: spawned by the supervisor with the flags isolated-vm needs, it owns the
+// Runs in: the sandbox host process. Spawned by the supervisor with the flags isolated-vm needs, it owns the
 // pool of worker threads and nothing else. If a guest ever takes V8 down, only this process dies.
-import { CallAnswerSchema, HostInitSchema, WireJobSchema, type CallAnswer, type CapabilityCall, type FromHost, type ToHost } from "./protocol.ts";
+import type { CallAnswer, CapabilityCall } from "../contract/calls.ts";
+import { HostInitSchema } from "../pool/init.ts";
+import { ToHostSchema, type FromHost } from "./protocol.ts";
 import { GuestPool } from "../pool/pool.ts";
 
 const init = HostInitSchema.parse(JSON.parse(process.argv[2] ?? "{}"));
@@ -13,9 +15,14 @@ function send(m: FromHost): void {
   if (process.connected) process.send!(m);
 }
 
-process.on("message", (raw: ToHost) => {
-  if (raw?.t === "run") {
-    const job = WireJobSchema.parse(raw.job);
+process.on("message", (message: unknown) => {
+  // Checked like every message that crosses a process boundary; the embedding process is trusted,
+  // but a malformed message must fail here, not deep in a worker.
+  const parsed = ToHostSchema.safeParse(message);
+  if (!parsed.success) return;
+  const raw = parsed.data;
+  if (raw.t === "run") {
+    const job = raw.job;
     const abort = new AbortController();
     running.set(job.id, abort);
     const onOut = (fd: 1 | 2, lines: string[]) => send({ t: "out", id: job.id, fd, lines });
@@ -30,17 +37,16 @@ process.on("message", (raw: ToHost) => {
       answers.delete(job.id);
       send({ t: "result", id: job.id, result });
     });
-  } else if (raw?.t === "abort") {
+  } else if (raw.t === "abort") {
     running.get(raw.id)?.abort();
-  } else if (raw?.t === "endSession") {
-    if (typeof raw.session === "string") pool.endSession(raw.session);
-  } else if (raw?.t === "answer") {
+  } else if (raw.t === "endSession") {
+    pool.endSession(raw.session);
+  } else {
     const waiting = answers.get(raw.id);
-    const answer = CallAnswerSchema.safeParse(raw.answer);
     const reply = waiting?.get(raw.callId);
-    if (!reply || !answer.success) return;
+    if (!reply) return;
     waiting!.delete(raw.callId);
-    reply(answer.data);
+    reply(raw.answer);
   }
 });
 

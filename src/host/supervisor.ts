@@ -3,10 +3,14 @@
 // with `crashed` if the process dies, and starts a new one for the next jobs. A process that asks to
 // be recycled (one of its threads is wedged) gets no new jobs, finishes its own, and is then ended.
 import { fork, type ChildProcess } from "node:child_process";
-import { statusResult } from "../api/result.ts";
-import type { RunResult } from "../api/schemas.ts";
-import { FromHostSchema, type CallAnswer, type CapabilityCall, type HostInit, type ToHost, type WireJob } from "./protocol.ts";
+import { statusResult } from "../contract/result.ts";
+import type { RunResult } from "../contract/result.ts";
+import type { WireJob } from "../contract/admitted.ts";
+import type { HostInit } from "../pool/init.ts";
+import { FromHostSchema, type ToHost } from "./protocol.ts";
+import { type CallAnswer, type CapabilityCall } from "../contract/calls.ts";
 import { hostEnv, hostExecArgv } from "./flags.ts";
+import { crashed, sandboxClosed } from "../contract/outcomes.ts";
 
 interface InFlight {
   resolve: (r: RunResult) => void;
@@ -125,7 +129,7 @@ export class SandboxHost {
   #onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     const why = signal ? `killed by ${signal}` : `exited with code ${code}`;
     for (const [id, job] of [...this.#inflight]) {
-      if (job.child === child) this.#settle(id, statusResult("crashed", "HostCrashed", `The sandbox host process ${why}; the job was lost`));
+      if (job.child === child) this.#settle(id, statusResult(crashed("HostCrashed", `The sandbox host process ${why}; the job was lost`)));
     }
     if (this.#draining.delete(child) || child !== this.#child) return;
     this.#child = null;
@@ -152,7 +156,7 @@ export class SandboxHost {
       const send = () => {
         if (!this.#inflight.has(job.id)) return;
         if (!child.connected) {
-          this.#settle(job.id, statusResult("crashed", "HostCrashed", "The sandbox host process is not running"));
+          this.#settle(job.id, statusResult(crashed("HostCrashed", "The sandbox host process is not running")));
           return;
         }
         child.send({ t: "run", job } satisfies ToHost);
@@ -174,7 +178,7 @@ export class SandboxHost {
   /** Ends the host processes; every job still in flight resolves with `killed`. */
   async close(): Promise<void> {
     this.#closed = true;
-    for (const id of [...this.#inflight.keys()]) this.#settle(id, statusResult("killed", "SandboxClosed", "The sandbox was closed"));
+    for (const id of [...this.#inflight.keys()]) this.#settle(id, statusResult(sandboxClosed()));
     const children = [this.#child, ...this.#draining].filter((c): c is ChildProcess => !!c);
     this.#child = null;
     await Promise.all(children.map(async (child) => {

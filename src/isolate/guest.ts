@@ -4,9 +4,22 @@
 // JsGuest and PythonGuest add what runs the job; limits, statuses and disposal live here, once.
 import { randomBytes } from "node:crypto";
 import ivm from "isolated-vm";
-import type { GuestError, Json, Status, Usage } from "../api/schemas.ts";
-import type { CallAnswer, WireJob } from "../host/protocol.ts";
-import type { CallChannel } from "../pool/calls.ts";
+import type { GuestError, Status, Usage } from "../contract/result.ts";
+import type { Json } from "../contract/job.ts";
+import type { CallAnswer, CapabilityCall } from "../contract/calls.ts";
+
+/**
+ * The guest's way out to the host's capabilities during a run (the worker's CallChannel, src/pool/
+ * calls.ts): declared here, where it is used, so the isolate layer does not depend on the pool.
+ */
+export interface GuestCalls {
+  /** A Python guest's call: blocks this thread until the answer (or the deadline). */
+  callSync(kind: CapabilityCall["kind"], name: string, argsJson: string): CallAnswer;
+  /** A JavaScript guest's call: answered later, between slices. */
+  callAsync(kind: CapabilityCall["kind"], name: string, argsJson: string, onAnswer: (a: CallAnswer) => void): void;
+  close(): void;
+}
+import type { WireJob } from "../contract/admitted.ts";
 import { harvestFiles, type HarvestedFile } from "../vfs/harvest.ts";
 import { ivmOptions } from "./ivm-options.ts";
 import { JobLimits } from "./limits.ts";
@@ -59,7 +72,7 @@ export abstract class IsolateGuest {
   protected wait!: ivm.Reference;
   protected fire!: ivm.Reference;
   protected settle: ivm.Reference | null = null;
-  #calls: CallChannel | null = null;
+  #calls: GuestCalls | null = null;
   readonly #timers = new Map<number, NodeJS.Timeout>();
   #sink: OutputSink | null = null;
   #filename = "main.js";
@@ -208,7 +221,7 @@ export abstract class IsolateGuest {
     if (!this.isolate.isDisposed) this.isolate.dispose();
   }
 
-  async run(job: WireJob, sink: OutputSink, calls?: CallChannel): Promise<GuestOutcome> {
+  async run(job: WireJob, sink: OutputSink, calls?: GuestCalls): Promise<GuestOutcome> {
     this.#sink = sink;
     this.#calls = calls ?? null;
     this.#filename = job.filename;

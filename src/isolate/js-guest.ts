@@ -2,7 +2,7 @@
 // shared lifecycle, limits and statuses).
 import { randomBytes } from "node:crypto";
 import type ivm from "isolated-vm";
-import type { WireJob } from "../host/protocol.ts";
+import type { WireJob } from "../contract/admitted.ts";
 import { door, IsolateGuest, MIN_VALUE_CAP, type GuestOutcome } from "./guest.ts";
 import { importError } from "./imports.ts";
 import { ivmOptions } from "./ivm-options.ts";

@@ -2,7 +2,8 @@
 // also covers time spent awaiting promises), guest CPU time from `isolate.cpuTime`, and the heap
 // sampling behind usage.memoryPeakBytes. Breaking a limit terminates the guest (disposes its isolate).
 import type ivm from "isolated-vm";
-import type { GuestError, Limits, Status } from "../api/schemas.ts";
+import type { GuestError, Status } from "../contract/result.ts";
+import type { Limits } from "../contract/limits.ts";
 
 export interface Stoppable {
   terminate(status: Status, error: GuestError): void;

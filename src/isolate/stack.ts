@@ -1,7 +1,7 @@
 // Guest stack traces, as the caller sees them: no host frames (threat: host paths and internals
 // leaking through error stacks), and TypeScript frames mapped back to the user's own lines.
 import { TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
-import type { GuestError } from "../api/schemas.ts";
+import type { GuestError } from "../contract/result.ts";
 
 const BOUNDARY = "<isolated-vm boundary>";
 

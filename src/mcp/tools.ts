@@ -5,7 +5,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { ErrorCode, McpError, ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { describeIssue } from "../api/issues.ts";
+import { describeIssue } from "../contract/issues.ts";
 import { ArgumentValidator } from "./arguments.ts";
 import { McpCallError, McpConnectError, SecretRedactor, secretsOf } from "./errors.ts";
 import { BROKEN_STREAM_CODE, MessageTooLargeError, TOO_LARGE_CODE } from "./http-fetch.ts";

@@ -4,8 +4,11 @@
 // settled between slices); a Python guest blocks in its call, so this thread waits on the job's wake
 // buffer and reads its port synchronously until the answer (or the deadline) comes.
 import { receiveMessageOnPort, type MessagePort } from "node:worker_threads";
-import type { CallAnswer, CapabilityCall, ToWorker } from "../host/protocol.ts";
-import { MAX_CALLS_IN_FLIGHT, WAKE_SEQ } from "../host/protocol.ts";
+import type { CallAnswer, CapabilityCall } from "../contract/calls.ts";
+import type { GuestCalls } from "../isolate/guest.ts";
+import type { ToWorker } from "./thread-protocol.ts";
+import { MAX_CALLS_IN_FLIGHT } from "../contract/calls.ts";
+import { WAKE_SEQ } from "./thread-protocol.ts";
 
 
 export interface CallLimits {
@@ -20,7 +23,7 @@ export interface CallLimits {
   onJobDeadline?: () => void;
 }
 
-export class CallChannel {
+export class CallChannel implements GuestCalls {
   readonly wake = new SharedArrayBuffer(4);
   #nextId = 1;
   #made = 0;

@@ -2,12 +2,13 @@
 // worker or a session's own). It relays streamed lines and capability calls, sets a Python guest's
 // soft stop at the deadline, and ends the thread itself when it is wedged or deaf to an abort.
 import { MessageChannel, type MessagePort } from "node:worker_threads";
-import { statusResult } from "../api/result.ts";
-import type { RunResult } from "../api/schemas.ts";
-import {
-  INTERRUPT_SENT, INTERRUPT_SIGNAL, SIGINT, WAKE_SEQ,
-  type CallAnswer, type CapabilityCall, type FromWorker, type ToWorker, type WireJob,
-} from "../host/protocol.ts";
+import { statusResult } from "../contract/result.ts";
+import type { RunResult } from "../contract/result.ts";
+import { INTERRUPT_SENT, INTERRUPT_SIGNAL, SIGINT } from "../python/interrupt.ts";
+import { WAKE_SEQ, type FromWorker, type ToWorker } from "./thread-protocol.ts";
+import { type CallAnswer, type CapabilityCall } from "../contract/calls.ts";
+import type { WireJob } from "../contract/admitted.ts";
+import { crashed, killed, wallTimeout } from "../contract/outcomes.ts";
 
 /** How long past its deadline a job's thread may stay unresponsive before it is terminated. */
 export const WEDGED_GRACE_MS = 1_000;
@@ -92,12 +93,12 @@ export function driveJob(job: WireJob, hooks: JobHooks, launch: (port: MessagePo
     launch(port2, cancel.signal).then(
       // The result travels on the job's port, the task's completion on another channel: the two
       // are not ordered, so give a result already posted time to arrive before calling it lost.
-      () => setTimeout(() => finish(statusResult("crashed", "WorkerCrashed", "The worker thread finished the job without a result")), RESULT_GRACE_MS),
+      () => setTimeout(() => finish(statusResult(crashed("WorkerCrashed", "The worker thread finished the job without a result"))), RESULT_GRACE_MS),
       (e: unknown) => {
-        if (wedged) finish(statusResult("timeout", "TimeoutError", `Job exceeded its wall-clock limit of ${job.limits.timeoutMs} ms and its worker thread was replaced`));
-        else if (cancel.signal.aborted) finish(statusResult("killed", "AbortError", "The job was aborted"));
-        else if (e instanceof Error && e.name === "AbortError") finish(statusResult("killed", "AbortError", e.message));
-        else finish(statusResult("crashed", "WorkerCrashed", `The worker thread running the job died: ${e instanceof Error ? e.message : String(e)}`));
+        if (wedged) finish(statusResult(wallTimeout(job.limits.timeoutMs, "its worker thread was replaced")));
+        else if (cancel.signal.aborted) finish(statusResult(killed()));
+        else if (e instanceof Error && e.name === "AbortError") finish(statusResult(killed(e.message)));
+        else finish(statusResult(crashed("WorkerCrashed", `The worker thread running the job died: ${e instanceof Error ? e.message : String(e)}`)));
       },
     );
   });

@@ -2,13 +2,15 @@
 // per job) or a session's own worker (one guest kept between runs). The result goes back over the
 // job's port as soon as it exists; the guest source then decides what becomes of the guest.
 import type { MessagePort } from "node:worker_threads";
-import { buildResult, statusResult } from "../api/result.ts";
-import type { RunResult } from "../api/schemas.ts";
-import type { FromWorker, ToWorker, WireJob } from "../host/protocol.ts";
+import { buildResult, statusResult } from "../contract/result.ts";
+import type { RunResult } from "../contract/result.ts";
+import type { FromWorker, ToWorker } from "./thread-protocol.ts";
+import type { WireJob } from "../contract/admitted.ts";
 import type { IsolateGuest } from "../isolate/guest.ts";
 import { OutputSink } from "../isolate/output.ts";
 import { PythonGuest } from "../python/python-guest.ts";
 import { CallChannel } from "./calls.ts";
+import { crashed, killed, outputLimit } from "../contract/outcomes.ts";
 
 /** Where a job's guest comes from, and where it goes after the job (the guest's one owner). */
 export interface GuestSource {
@@ -32,7 +34,7 @@ export async function runJob(job: WireJob, port: MessagePort, source: GuestSourc
     remainingMs: () => job.limits.timeoutMs - (performance.now() - started),
     onJobDeadline: () => guest?.deadlineReached(),
   }, (m) => {
-    if (m?.t === "abort") guest?.terminate("killed", { name: "AbortError", message: "The job was aborted" });
+    if (m?.t === "abort") guest?.terminate("killed", killed().error);
   });
   port.on("message", (m: ToWorker) => calls.receive(m));
   try {
@@ -42,14 +44,14 @@ export async function runJob(job: WireJob, port: MessagePort, source: GuestSourc
     injectFault(job);
   } catch (e) {
     post({ t: "started", wake: calls.wake });
-    post({ t: "result", result: statusResult("crashed", "GuestCrashed", `Could not start a guest: ${e instanceof Error ? e.message : String(e)}`) });
+    post({ t: "result", result: statusResult(crashed("GuestCrashed", `Could not start a guest: ${e instanceof Error ? e.message : String(e)}`)) });
     return;
   }
   const running = guest;
   const sink = new OutputSink(job.limits.maxOutputBytes, job.stream, (fd, lines) => post({ t: "out", fd, lines }), () =>
-    running.terminate("output_limit", { name: "OutputLimitError", message: `Job wrote more than its ${job.limits.maxOutputBytes} byte output limit` }),
+    running.terminate("output_limit", outputLimit(job.limits.maxOutputBytes).error),
   );
-  let result: RunResult = statusResult("crashed", "GuestCrashed", "The guest failed before it answered");
+  let result: RunResult = statusResult(crashed("GuestCrashed", "The guest failed before it answered"));
   try {
     try {
       const outcome = await running.run(job, sink, calls);

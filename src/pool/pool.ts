@@ -4,13 +4,15 @@
 import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { Piscina } from "piscina";
-import { statusResult } from "../api/result.ts";
-import type { RunResult } from "../api/schemas.ts";
-import type { HostInit, WireJob } from "../host/protocol.ts";
+import { statusResult } from "../contract/result.ts";
+import type { RunResult } from "../contract/result.ts";
+import type { HostInit } from "./init.ts";
+import type { WireJob } from "../contract/admitted.ts";
 import { driveJob, type OnCall, type OnOut } from "./job-port.ts";
 import { SessionThreads } from "./sessions.ts";
 import { JobSlots } from "./slots.ts";
 import type { Task, WorkerData } from "./worker.ts";
+import { abortedBeforeStart } from "../contract/outcomes.ts";
 
 export { ABORT_GRACE_MS, WEDGED_GRACE_MS } from "./job-port.ts";
 export type { OnCall, OnOut } from "./job-port.ts";
@@ -59,7 +61,7 @@ export class GuestPool {
       defaultPythonMemoryMb: init.defaultPythonMemoryMb,
       ...(init.pythonSnapshot ? { pythonSnapshot: init.pythonSnapshot, pythonSnapshotBytes: sharedSnapshot(init.pythonSnapshot) } : {}),
     };
-    this.#sessions = new SessionThreads(init.sessions, workerData);
+    this.#sessions = new SessionThreads(workerData);
     this.#piscina = new Piscina<Task, void>({
       filename: workerFile().href,
       minThreads: threads,
@@ -85,7 +87,7 @@ export class GuestPool {
   /** Runs one job in its turn; resolves with its result as soon as the worker posts it (see worker.ts). */
   async run(job: WireJob, onOut: OnOut, signal: AbortSignal, onCall: OnCall): Promise<RunResult> {
     const release = await this.#slots.acquire(signal);
-    if (!release) return statusResult("killed", "AbortError", "The job was aborted before it started");
+    if (!release) return statusResult(abortedBeforeStart());
     try {
       return await this.#dispatch(job, onOut, signal, onCall);
     } finally {

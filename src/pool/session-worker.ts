@@ -2,8 +2,8 @@
 // a run ends it (timeout, memory, abort, crash) or the host ends the session. Jobs arrive one at a
 // time; the guest has this thread as its one owner and `release`/`dispose` as its disposal path.
 import { parentPort, workerData, type MessagePort } from "node:worker_threads";
-import type { RunResult } from "../api/schemas.ts";
-import type { WireJob } from "../host/protocol.ts";
+import type { RunResult } from "../contract/result.ts";
+import type { WireJob } from "../contract/admitted.ts";
 import type { IsolateGuest } from "../isolate/guest.ts";
 import { JsGuest } from "../isolate/js-guest.ts";
 import { WarmPythonGuests } from "../python/warm.ts";

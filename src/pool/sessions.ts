@@ -1,32 +1,18 @@
-// SessionThreads: the guests that outlive a run. Each live session has its own worker thread holding
-// its one guest, so its state (variables, files) is reachable only by jobs carrying its exact id
-// (threat: one caller's session read by another job). Sessions end on `end(id)`, after an idle
-// timeout or a maximum age, or by least-recently-used eviction when the cap on live sessions is hit.
-import { sessionMemoryMessage } from "../api/session-limits.ts";
+// Runs in: the sandbox host process, main thread. SessionThreads: the guests that outlive a run. Each
+// live session has its own worker thread holding its one guest, so its state (variables, files) is
+// reachable only by jobs carrying its exact id (threat: one caller's session read by another job).
+// A session ends on `end(id)`: the session registry above the backends (src/sessions/) decides when
+// (idle timeout, maximum age, least-recently-used eviction), for both backends alike.
 import { Worker, type MessagePort } from "node:worker_threads";
-import { statusResult } from "../api/result.ts";
-import type { RunResult } from "../api/schemas.ts";
-import type { WireJob } from "../host/protocol.ts";
+import type { RunResult } from "../contract/result.ts";
+import type { WireJob } from "../contract/admitted.ts";
 import { driveJob, type JobHooks } from "./job-port.ts";
 import type { WorkerData } from "./worker.ts";
 
-export interface SessionLimits {
-  maxSessions: number;
-  idleTimeoutMs: number;
-  maxAgeMs: number;
-}
-
 interface Session {
   worker: Worker;
-  language: WireJob["language"];
-  /** The guest's memory cap, fixed when its isolate was made (a later run cannot change it). */
-  memoryMb: number;
-  createdAt: number;
-  busy: number;
   /** Set when the session was ended on purpose: a run cut short by it is `killed`, not `crashed`. */
   ended: boolean;
-  idleTimer?: NodeJS.Timeout;
-  ageTimer: NodeJS.Timeout;
   /** Runs of one session go one after another, in arrival order. */
   queue: Promise<unknown>;
 }
@@ -37,13 +23,16 @@ function sessionWorkerFile(): URL {
 }
 
 export class SessionThreads {
-  /** Insertion order is recency: a session is moved to the end whenever it is used. */
   readonly #sessions = new Map<string, Session>();
-  readonly #limits: SessionLimits;
   readonly #workerData: WorkerData;
+  #closed = false;
+  /**
+   * A thread started ahead of the next new session (once sessions are in use): loading a thread's
+   * modules takes ~0.4 s, which the next session's first run would otherwise wait for.
+   */
+  #spare: Worker | null = null;
 
-  constructor(limits: SessionLimits, workerData: WorkerData) {
-    this.#limits = limits;
+  constructor(workerData: WorkerData) {
     this.#workerData = { ...workerData, warmJavascript: 0, warmPython: 0 };
   }
 
@@ -51,39 +40,20 @@ export class SessionThreads {
     return this.#sessions.size;
   }
 
+  /** One run of a session, after the ones before it. Which sessions may live, and for how long, is
+   * the session registry's to decide (src/sessions/); this keeps the thread and its guest. */
   run(job: WireJob, hooks: JobHooks): Promise<RunResult> {
     const id = job.session!;
     let session = this.#sessions.get(id);
-    if (session && session.language !== job.language && !(isJs(session.language) && isJs(job.language))) {
-      return Promise.resolve(statusResult("rejected", "SessionLanguage", `session: this session runs ${session.language}; start another session for ${job.language}`));
-    }
-    if (session && session.memoryMb !== job.limits.memoryMb) {
-      return Promise.resolve(statusResult("rejected", "SessionLimits", sessionMemoryMessage(session.memoryMb, job.limits.memoryMb)));
-    }
     if (!session) {
-      if (this.#sessions.size >= this.#limits.maxSessions && !this.#evictOne()) {
-        return Promise.resolve(statusResult("rejected", "TooManySessions", `session: all ${this.#limits.maxSessions} live sessions are busy; end one with endSession(id)`));
-      }
-      session = this.#open(id, job.language, job.limits.memoryMb);
+      session = this.#open(id);
+      this.#sessions.set(id, session);
     }
-    this.#sessions.delete(id);
-    this.#sessions.set(id, session);
     const s = session;
-    s.busy++;
-    clearTimeout(s.idleTimer);
     const result = s.queue.then(() => driveJob(job, hooks, (port, cancel) => this.#launch(id, s, job, port, cancel)));
     s.queue = result.catch(() => {});
-    return result.finally(() => {
-      s.busy--;
-      if (s.busy === 0 && this.#sessions.get(id) === s) s.idleTimer = setTimeout(() => this.end(id), this.#limits.idleTimeoutMs).unref();
-    });
+    return result;
   }
-
-  /**
-   * A thread started ahead of the next new session (once sessions are in use): loading a thread's
-   * modules takes ~0.4 s, which the next session's first run would otherwise wait for.
-   */
-  #spare: Worker | null = null;
 
   #thread(): Worker {
     return new Worker(sessionWorkerFile(), {
@@ -92,7 +62,7 @@ export class SessionThreads {
     });
   }
 
-  #open(id: string, language: WireJob["language"], memoryMb: number): Session {
+  #open(id: string): Session {
     const worker = this.#spare ?? this.#thread();
     this.#spare = null;
     setImmediate(() => {
@@ -102,10 +72,7 @@ export class SessionThreads {
       this.#spare.unref();
     });
     worker.ref();
-    const session: Session = {
-      worker, language, memoryMb, createdAt: Date.now(), busy: 0, ended: false, queue: Promise.resolve(),
-      ageTimer: setTimeout(() => this.end(id), this.#limits.maxAgeMs).unref(),
-    };
+    const session: Session = { worker, ended: false, queue: Promise.resolve() };
     worker.on("error", () => {}); // surfaced as the running job's `crashed`
     worker.on("exit", () => { if (this.#sessions.get(id) === session) this.#forget(id); });
     return session;
@@ -138,20 +105,8 @@ export class SessionThreads {
     });
   }
 
-  /** The least recently used idle session, ended to make room; false when every one is busy. */
-  #evictOne(): boolean {
-    for (const [id, s] of this.#sessions) {
-      if (s.busy === 0) { this.end(id); return true; }
-    }
-    return false;
-  }
-
   #forget(id: string): void {
-    const s = this.#sessions.get(id);
-    if (!s) return;
     this.#sessions.delete(id);
-    clearTimeout(s.idleTimer);
-    clearTimeout(s.ageTimer);
   }
 
   /** Ends a session: its thread and guest go; a run in progress resolves `crashed`/`killed`. */
@@ -163,8 +118,6 @@ export class SessionThreads {
     void s.worker.terminate();
   }
 
-  #closed = false;
-
   async close(): Promise<void> {
     this.#closed = true;
     const workers = [...this.#sessions.values()].map((s) => s.worker);
@@ -173,8 +126,4 @@ export class SessionThreads {
     for (const id of [...this.#sessions.keys()]) this.#forget(id);
     await Promise.all(workers.map((w) => w.terminate()));
   }
-}
-
-function isJs(language: WireJob["language"]): boolean {
-  return language === "javascript" || language === "typescript";
 }

@@ -2,7 +2,7 @@
 // taken from this thread's warm pool and disposed after it.
 import type { MessagePort } from "node:worker_threads";
 import { workerData } from "node:worker_threads";
-import type { WireJob } from "../host/protocol.ts";
+import type { WireJob } from "../contract/admitted.ts";
 import { JsGuest } from "../isolate/js-guest.ts";
 import { WarmJsGuests } from "../isolate/warm.ts";
 import { WarmPythonGuests } from "../python/warm.ts";

@@ -3,7 +3,8 @@
 // snapshot when one is given (~0.3 s) or cold (~2 s); each job gets its own interpreter.
 import { readFileSync } from "node:fs";
 import ivm from "isolated-vm";
-import { INTERRUPT_SENT, INTERRUPT_SIGNAL, SIGINT, type WireJob } from "../host/protocol.ts";
+import { INTERRUPT_SENT, INTERRUPT_SIGNAL, SIGINT } from "./interrupt.ts";
+import type { WireJob } from "../contract/admitted.ts";
 import { door, IsolateGuest, MIN_VALUE_CAP, type GuestOutcome } from "../isolate/guest.ts";
 import { ivmOptions } from "../isolate/ivm-options.ts";
 import { RUNNER_FILES } from "./snapshot-file.ts";

@@ -1,6 +1,6 @@
 // Output files handed back by a guest (or a container's runner), checked before they reach the
 // caller: the guest produced this list, so every entry is validated, named safely and capped.
-import type { GuestError } from "../api/schemas.ts";
+import type { GuestError } from "../contract/result.ts";
 import { mimeTypeFor } from "./mime.ts";
 import { outputPath } from "./paths.ts";
 

@@ -1,6 +1,10 @@
 // The static import scanner behind `backend: "auto"` (no Docker needed).
 import { describe, expect, it } from "vitest";
-import { importedModules, moduleNeedingContainer, routeJob } from "../../src/container/routing.ts";
+import type { AdmittedJob } from "../../src/contract/admitted.ts";
+import { containerAccepts } from "../../src/container/backend.ts";
+import { isolateAccepts } from "../../src/host/backend.ts";
+import { importedModules, moduleNeedingContainer } from "../../src/python/imports.ts";
+import { BackendRouter, type Routable } from "../../src/routing/router.ts";
 import { normaliseOutputPath, normaliseRelativePath } from "../../src/container/paths.ts";
 
 describe("import scanner", () => {
@@ -79,6 +83,14 @@ describe("routing", () => {
     expect(routeJob({ language: "python", code: "1", backend: "container" }, true)).toBe("container");
   });
 });
+
+/** The sandbox's router over the two backends' own accepts() (no host process, no daemon). */
+function routeJob(job: { language: string; code: string; backend?: "auto" | "isolate" | "container" }, containerEnabled: boolean) {
+  const backends: Routable[] = [{ name: "isolate", accepts: isolateAccepts }];
+  if (containerEnabled) backends.push({ name: "container", accepts: containerAccepts });
+  const picked = new BackendRouter(backends).pick({ files: [], backend: "auto", ...job } as unknown as AdmittedJob);
+  return "status" in picked ? { name: picked.error.name, rejected: picked.error.message } : picked.name;
+}
 
 describe("path normalisation", () => {
   it("normalises relative names and refuses escapes", () => {

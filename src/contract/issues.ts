@@ -1,4 +1,5 @@
-// Zod issues → one message that names the field, for `rejected` results and option errors.
+// Runs in: every process. Zod issues → one message that names the field, for `rejected` results,
+// option errors and refused capability calls: one spelling everywhere.
 import type { z } from "zod";
 
 export function describeIssue(error: z.ZodError): string {

@@ -1,4 +1,5 @@
-// Routing for `backend: "auto"`: a static scan of a Python job's imports decides whether it needs the
+// Runs in: the embedding process. What the isolate's Python can import, for `backend: "auto"`
+// routing (the isolate backend's accepts()): a static scan of a Python job's imports decides whether it needs the
 // container backend (an import names a module the isolate cannot provide). Static on purpose: the
 // decision is made before any guest runs, in the embedding process, without an interpreter.
 //
@@ -159,17 +160,4 @@ export function localModulesOf(files: Record<string, unknown> | undefined): Set<
 export function moduleNeedingContainer(code: string, files?: Record<string, unknown>): string | undefined {
   const local = localModulesOf(files);
   return importedModules(code).find((m) => !isolateProvides(m, local));
-}
-
-export type Route = "isolate" | "container" | { rejected: string; name: string };
-
-/** Which backend runs a validated job (`containerEnabled`: the sandbox has a ContainerBackend). */
-export function routeJob(job: { language: string; code: string; files?: Record<string, unknown>; backend?: "auto" | "isolate" | "container" }, containerEnabled: boolean): Route {
-  if (job.backend === "container") {
-    if (!containerEnabled) return { name: "ContainerDisabled", rejected: "backend: the container backend is not enabled for this sandbox (createSandbox({ container: { enabled: true } }))" };
-    if (job.language !== "python") return { name: "InvalidJob", rejected: `backend: the container backend runs Python jobs only, not ${job.language}` };
-    return "container";
-  }
-  if (job.backend === "isolate" || job.language !== "python" || !containerEnabled) return "isolate";
-  return moduleNeedingContainer(job.code, job.files) === undefined ? "isolate" : "container";
 }

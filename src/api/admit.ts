@@ -1,0 +1,100 @@
+// Runs in: the embedding process. The door's one check of a job: validate it, default it and turn
+// it into a frozen AdmittedJob (plus the pieces that stay in this process: its bindings and
+// callbacks). Nothing behind the door validates the job again. A job that cannot be admitted is
+// answered with a RunResult (rejected, or error for TypeScript that does not compile), never thrown.
+import { randomUUID } from "node:crypto";
+import { freezeJob, type AdmittedJob } from "../contract/admitted.ts";
+import { describeIssue } from "../contract/issues.ts";
+import { JobSchema, type Bindings, type Job, type ParsedJob } from "../contract/job.ts";
+import { MAX_INPUT_BYTES, resolveLimits, type Limits } from "../contract/limits.ts";
+import { abortedBeforeStart, rejected, type Outcome } from "../contract/outcomes.ts";
+import { buildResult, statusResult, type RunResult } from "../contract/result.ts";
+import { isolateAccepts } from "../host/backend.ts";
+import { jobFiles } from "../vfs/job-files.ts";
+import { transpileTypeScript } from "./typescript.ts";
+
+const FILENAMES = { javascript: "main.js", typescript: "main.ts", python: "main.py" } as const;
+
+/** What the door knows of the sandbox when it admits a job. */
+export interface DoorContext {
+  defaultLimits: Partial<Limits> | undefined;
+  bindings: Bindings | undefined;
+  /** MCP tools every job gets, by server (a binding may not take a server's name). */
+  mcpNames: Record<string, string[]>;
+  fetch: boolean;
+}
+
+export interface Admission {
+  job: AdmittedJob;
+  /** The job as the caller gave it, parsed: its callbacks and signal. */
+  parsed: ParsedJob;
+  /** Its bindings over the sandbox's: the handlers stay in this process. */
+  bindings: Bindings;
+}
+
+export async function admit(raw: Job, door: DoorContext, started: number): Promise<Admission | RunResult> {
+  const wall = () => ({ wallMs: performance.now() - started });
+  const refuse = (o: Outcome) => statusResult(o, wall());
+  const parsed = JobSchema.safeParse(raw);
+  if (!parsed.success) return refuse(rejected("InvalidJob", describeIssue(parsed.error)));
+  const j = parsed.data;
+  const input = inputJson(j.input);
+  if (typeof input === "object") return refuse(input);
+  const limits = resolveLimits(j.language, door.defaultLimits, j.limits);
+  const files = jobFiles(j.files, limits.maxFsBytes);
+  if ("error" in files) return refuse(rejected("InvalidJob", files.error));
+  if (j.signal?.aborted) return refuse(abortedBeforeStart());
+  const bindings = { ...door.bindings, ...j.bindings };
+  const clash = Object.keys(bindings).find((name) => Object.hasOwn(door.mcpNames, name));
+  if (clash) return refuse(rejected("InvalidJob", `bindings.${clash}: an MCP server has the same name`));
+  const filename = FILENAMES[j.language];
+  let code = j.code;
+  let sourceMap: string | undefined;
+  if (j.language === "typescript") {
+    const t = await transpileTypeScript(j.code, filename);
+    if ("error" in t) return buildResult({ status: "error", error: t.error, usage: wall() });
+    ({ code, sourceMap } = t);
+  }
+  const job = freezeJob({
+    id: randomUUID(),
+    language: j.language,
+    code,
+    filename,
+    files: files.files,
+    env: { ...j.env },
+    limits,
+    capabilities: { bindings: Object.keys(bindings), mcp: copyNames(door.mcpNames), fetch: door.fetch },
+    backend: j.backend ?? "auto",
+    ...(sourceMap !== undefined ? { sourceMap } : {}),
+    ...(input !== undefined ? { inputJson: input } : {}),
+    ...(j.session !== undefined ? { session: j.session } : {}),
+  });
+  return { job, parsed: j, bindings };
+}
+
+/** The job's own copy (it is frozen with the job; the MCP listing may change under later jobs). */
+function copyNames(names: Record<string, string[]>): Record<string, string[]> {
+  return Object.fromEntries(Object.entries(names).map(([server, tools]) => [server, [...tools]]));
+}
+
+function inputJson(input: unknown): string | undefined | Outcome {
+  let json: string | undefined;
+  try {
+    json = input === undefined ? undefined : JSON.stringify(input);
+  } catch (e) {
+    return rejected("InvalidJob", `input: must be JSON-serializable (${(e as Error).message})`);
+  }
+  if (json !== undefined && json.length > MAX_INPUT_BYTES) return rejected("InvalidJob", `input: larger than ${MAX_INPUT_BYTES} bytes of JSON`);
+  return json;
+}
+
+/**
+ * Whether a job would be routed to the container backend (for a door that starts Docker only when
+ * a job needs it, as the CLI does): asked for by name, or Python the isolate cannot import.
+ */
+export function wantsContainer(job: Pick<Job, "language" | "code" | "files" | "backend">): boolean {
+  if (job.language !== "python" || job.backend === "isolate") return false;
+  if (job.backend === "container") return true;
+  const files = Object.keys(job.files ?? {}).map((path) => ({ path, bytes: new Uint8Array() }));
+  return isolateAccepts({ language: "python", code: job.code, files, backend: "auto" }) !== true;
+}

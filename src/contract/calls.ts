@@ -1,0 +1,37 @@
+// Runs in: every process, and its shapes are checked on the untrusted side of every hop. A guest's
+// call of a host capability and the host's answer: one shape from the guest to the embedding
+// process's CallDispatcher, whichever backend the guest runs on.
+import { z } from "zod";
+
+/**
+ * `kind` says which table `name` is looked up in: a binding, an MCP tool (`server\u0000tool`, so no
+ * tool name can spell another server's) or the fetch capability.
+ */
+export const CapabilityCallSchema = z.object({
+  callId: z.number().int().nonnegative(),
+  kind: z.enum(["binding", "mcp", "fetch"]),
+  name: z.string().max(1024),
+  argsJson: z.string().max(9 * 1024 * 1024),
+});
+export type CapabilityCall = z.infer<typeof CapabilityCallSchema>;
+
+/** The host's answer: a JSON result, or an error the guest sees as an exception (message only). */
+export const CallAnswerSchema = z.union([
+  z.object({ ok: z.literal(true), json: z.string().optional() }),
+  z.object({ ok: z.literal(false), name: z.string(), message: z.string() }),
+]);
+export type CallAnswer = z.infer<typeof CallAnswerSchema>;
+
+/** What a guest may call on the host: the names only; the handlers stay in the embedding process. */
+export const CapabilityNamesSchema = z.object({
+  bindings: z.array(z.string()),
+  mcp: z.record(z.string(), z.array(z.string())),
+  fetch: z.boolean(),
+});
+export type CapabilityNames = z.infer<typeof CapabilityNamesSchema>;
+export const NO_CAPABILITIES: CapabilityNames = Object.freeze({ bindings: [], mcp: {}, fetch: false }) as CapabilityNames;
+
+/** Calls one guest may have waiting at once, isolate or container (threat: a call flood filling host memory). */
+export const MAX_CALLS_IN_FLIGHT = 64;
+/** The separator of an MCP call's `server` and `tool` in CapabilityCall.name. */
+export const MCP_NAME_SEPARATOR = "\u0000";

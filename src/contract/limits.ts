@@ -1,0 +1,54 @@
+// Runs in: every process. The job's caps: their shape, their defaults, and the one place they are
+// resolved (sandbox defaults under job overrides), so every backend sizes a job the same way.
+import { z } from "zod";
+import type { Language } from "./job.ts";
+
+const MiB = 1024 * 1024;
+
+export const LimitsSchema = z.strictObject({
+  timeoutMs: z.number().int().positive().max(24 * 3600 * 1000),
+  cpuTimeMs: z.number().int().positive().max(24 * 3600 * 1000),
+  memoryMb: z.number().int().min(8).max(16 * 1024),
+  maxOutputBytes: z.number().int().nonnegative().max(1024 * MiB),
+  maxFsBytes: z.number().int().nonnegative().max(16 * 1024 * MiB),
+  /** Capability calls (bindings, MCP tools, fetch) one job may make. */
+  maxBindingCalls: z.number().int().nonnegative().max(1_000_000),
+  /** How long one capability call may take before the guest sees a TimeoutError. */
+  bindingTimeoutMs: z.number().int().positive().max(24 * 3600 * 1000),
+});
+export type Limits = z.infer<typeof LimitsSchema>;
+export const PartialLimitsSchema = LimitsSchema.partial();
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_MEMORY_MB = { javascript: 128, typescript: 128, python: 256 } as const;
+export const DEFAULT_MAX_OUTPUT_BYTES = MiB;
+export const DEFAULT_MAX_FS_BYTES = 64 * MiB;
+export const DEFAULT_MAX_BINDING_CALLS = 1000;
+export const DEFAULT_BINDING_TIMEOUT_MS = 30_000;
+/** Largest source accepted for one job: parsing is host work, so it is bounded at the door. */
+export const MAX_CODE_BYTES = 8 * MiB;
+/** Largest JSON input accepted for one job (it is copied into the guest's heap). */
+export const MAX_INPUT_BYTES = 32 * MiB;
+
+/** A job's full limits: its own, over the sandbox's defaults, over the built-in defaults. */
+export function resolveLimits(language: Language, sandbox: Partial<Limits> | undefined, job: Partial<Limits> | undefined): Limits {
+  const merged = { ...sandbox, ...job };
+  const timeoutMs = merged.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  return {
+    timeoutMs,
+    cpuTimeMs: merged.cpuTimeMs ?? timeoutMs,
+    memoryMb: merged.memoryMb ?? DEFAULT_MEMORY_MB[language],
+    maxOutputBytes: merged.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
+    maxFsBytes: merged.maxFsBytes ?? DEFAULT_MAX_FS_BYTES,
+    maxBindingCalls: merged.maxBindingCalls ?? DEFAULT_MAX_BINDING_CALLS,
+    bindingTimeoutMs: merged.bindingTimeoutMs ?? DEFAULT_BINDING_TIMEOUT_MS,
+  };
+}
+
+/**
+ * The largest JSON value a job may return: at least 16 MiB, more when its output cap is larger.
+ * One rule for both backends (the isolate's envelope, the container's result frame).
+ */
+export function valueCapBytes(limits: Pick<Limits, "maxOutputBytes">): number {
+  return Math.max(16 * MiB, limits.maxOutputBytes);
+}
