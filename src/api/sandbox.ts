@@ -160,7 +160,8 @@ class IsoboxSandbox implements Sandbox {
       mcpNames: this.#mcp?.names() ?? {},
       fetch: !!this.#capabilities.fetch,
     }, started);
-    if (!("job" in admitted)) return admitted;
+    // Refused at the door: answered in the name of the backend the caller asked for, if any.
+    if (!("job" in admitted)) return job?.backend === "container" ? { ...admitted, backend: "container" } : admitted;
     const { job: j } = admitted;
     const lease = this.#lease(j);
     if ("status" in lease) {

@@ -172,7 +172,11 @@ export abstract class IsolateGuest {
   #call(kind: unknown, name: unknown, argsJson: unknown, callId: unknown): string | undefined {
     if ((kind !== "binding" && kind !== "mcp" && kind !== "fetch") || typeof name !== "string" || typeof argsJson !== "string") throw new TypeError("invalid capability call");
     if (!this.#calls || this.#stopped) throw new Error("Capabilities are not available outside a job");
-    if (typeof callId !== "number") return JSON.stringify(this.#calls.callSync(kind, name, argsJson));
+    if (typeof callId !== "number") {
+      // A blocking call may wait long: lines printed before it reach the caller first.
+      this.#sink?.flush();
+      return JSON.stringify(this.#calls.callSync(kind, name, argsJson));
+    }
     this.#calls.callAsync(kind, name, argsJson, (answer) => this.#settleCall(callId, answer));
     return undefined;
   }

@@ -1,45 +1,42 @@
-// Collects a job's stdout/stderr under the maxOutputBytes cap and streams complete lines out while
+// Runs in: a worker thread of the sandbox host process. Collects a job's stdout/stderr under the
+// maxOutputBytes cap (OutputCap, the rule both backends share) and streams complete lines out while
 // the job runs (batched per event-loop turn: one message per burst, not per line).
+import { OutputCap } from "../output/cap.ts";
+
 export type Fd = 1 | 2;
 const FLUSH_EVERY_MS = 5;
 
 export class OutputSink {
   readonly text: Record<Fd, string> = { 1: "", 2: "" };
-  #bytes = 0;
-  #exceeded = false;
+  readonly #cap: OutputCap;
   #partial: Record<Fd, string> = { 1: "", 2: "" };
   #batch: Record<Fd, string[]> = { 1: [], 2: [] };
   #flushScheduled = false;
-  #lastFlush = performance.now();
+  /** -Infinity: a job's first line goes out at once (the first flush has nothing to batch with). */
+  #lastFlush = -Infinity;
 
-  readonly #maxBytes: number;
   readonly #stream: { stdout: boolean; stderr: boolean };
   readonly #post: (fd: Fd, lines: string[]) => void;
   readonly #onExceeded: () => void;
 
   constructor(maxBytes: number, stream: { stdout: boolean; stderr: boolean }, post: (fd: Fd, lines: string[]) => void, onExceeded: () => void) {
-    this.#maxBytes = maxBytes;
+    this.#cap = new OutputCap(maxBytes);
     this.#stream = stream;
     this.#post = post;
     this.#onExceeded = onExceeded;
   }
 
   get exceeded(): boolean {
-    return this.#exceeded;
+    return this.#cap.over;
   }
 
   write(fd: Fd, chunk: string): void {
-    if (this.#exceeded) return;
-    const size = Buffer.byteLength(chunk);
-    if (this.#bytes + size > this.#maxBytes) {
-      // Keep what fits (cut on a character boundary), then stop the job.
-      chunk = Buffer.from(chunk).subarray(0, this.#maxBytes - this.#bytes).toString().replace(/\uFFFD$/, "");
-      this.#exceeded = true;
-    }
-    this.#bytes += Buffer.byteLength(chunk);
+    if (this.#cap.over) return;
+    // Keeps what fits; past the cap, the job is stopped.
+    chunk = this.#cap.take(chunk);
     this.text[fd] += chunk;
     if (fd === 1 ? this.#stream.stdout : this.#stream.stderr) this.#splitLines(fd, chunk);
-    if (this.#exceeded) {
+    if (this.#cap.over) {
       this.finish();
       this.#onExceeded();
     }
@@ -53,6 +50,11 @@ export class OutputSink {
         this.#partial[fd] = "";
       }
     }
+    this.#flush();
+  }
+
+  /** Post the complete lines batched so far (before the guest blocks: nothing else would). */
+  flush(): void {
     this.#flush();
   }
 
