@@ -17,7 +17,7 @@ import { fetchCapability } from "../bindings/fetch-call.ts";
 import { McpCapability } from "../bindings/mcp-call.ts";
 import { ContainerBackend } from "../container/backend.ts";
 import { IsolateBackend } from "../host/backend.ts";
-import { McpTools } from "../mcp/index.ts";
+import { McpConnectError, McpTools } from "../mcp/index.ts";
 import { ensurePythonSnapshot, pythonSnapshotFile } from "../python/snapshot-file.ts";
 import { BackendRouter } from "../routing/router.ts";
 import { SessionRegistry, type SessionLease } from "../sessions/registry.ts";
@@ -116,7 +116,16 @@ class IsoboxSandbox implements Sandbox {
     for (const name of Object.keys(servers)) {
       if (this.#opts.bindings && Object.hasOwn(this.#opts.bindings, name)) throw invalidOptions(`mcp.servers.${name}: a binding has the same name`);
     }
-    this.#mcp = new McpCapability(await McpTools.connect(servers, connect));
+    let tools: McpTools;
+    try {
+      tools = await McpTools.connect(servers, connect);
+    } catch (e) {
+      // The MCP layer's own errors, coded for the caller: a bad server entry, or one that cannot start.
+      if (e instanceof McpConnectError) throw new IsoboxError("MCP_CONNECT", e.message, { cause: e });
+      if (e instanceof TypeError) throw invalidOptions(e.message);
+      throw e;
+    }
+    this.#mcp = new McpCapability(tools);
     this.#capabilities.mcp = this.#mcp;
   }
 
