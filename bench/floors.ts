@@ -31,8 +31,10 @@ export function heap(isolate: ivm.Isolate): HeapStats {
   };
 }
 
-export async function benchFloors(log: (s: string) => void): Promise<FloorResult> {
-  // 1. bare isolated-vm, fresh isolate per op
+const OPS = { warmup: 50, n: 1000, maxMs: 15_000 };
+
+/** 1. bare isolated-vm, a fresh isolate per op (async API, then the synchronous one: no hop to the isolate's thread pool) */
+async function freshIsolates(log: (s: string) => void): Promise<Pick<FloorResult, "ivmFreshIsolate" | "ivmFreshIsolateSync">> {
   const ivmFreshIsolate = await sequential(async () => {
     const isolate = new ivm.Isolate({ memoryLimit: 128 });
     try {
@@ -41,10 +43,8 @@ export async function benchFloors(log: (s: string) => void): Promise<FloorResult
     } finally {
       isolate.dispose();
     }
-  }, { warmup: 50, n: 1000, maxMs: 15_000 });
+  }, OPS);
   log(`  ivm fresh isolate p50 ${ivmFreshIsolate.p50.toFixed(3)} ms, ${ivmFreshIsolate.opsPerSec.toFixed(0)} ops/s`);
-
-  // 1b. the same with isolated-vm's synchronous calls (no hop to the isolate's thread pool)
   const ivmFreshIsolateSync = sequentialSync(() => {
     const isolate = new ivm.Isolate({ memoryLimit: 128 });
     try {
@@ -52,44 +52,56 @@ export async function benchFloors(log: (s: string) => void): Promise<FloorResult
     } finally {
       isolate.dispose();
     }
-  }, { warmup: 50, n: 1000, maxMs: 15_000 });
+  }, OPS);
   log(`  ivm fresh isolate (sync API) p50 ${ivmFreshIsolateSync.p50.toFixed(3)} ms, ${ivmFreshIsolateSync.opsPerSec.toFixed(0)} ops/s`);
+  return { ivmFreshIsolate, ivmFreshIsolateSync };
+}
 
-  // 2. bare isolated-vm, one isolate, fresh context per op
+/** 2. bare isolated-vm, one isolate, a fresh context per op */
+async function freshContexts(log: (s: string) => void): Promise<Latency> {
   const shared = new ivm.Isolate({ memoryLimit: 128 });
-  let ivmFreshContext: Latency;
   try {
-    ivmFreshContext = await sequential(async () => {
+    const ivmFreshContext = await sequential(async () => {
       const context = await shared.createContext();
       try {
         return (await context.eval("1")) === 1;
       } finally {
         context.release();
       }
-    }, { warmup: 50, n: 1000, maxMs: 15_000 });
+    }, OPS);
+    log(`  ivm fresh context p50 ${ivmFreshContext.p50.toFixed(3)} ms, ${ivmFreshContext.opsPerSec.toFixed(0)} ops/s`);
+    return ivmFreshContext;
   } finally {
     shared.dispose();
   }
-  log(`  ivm fresh context p50 ${ivmFreshContext.p50.toFixed(3)} ms, ${ivmFreshContext.opsPerSec.toFixed(0)} ops/s`);
+}
 
-  // heap of one bare guest: isolate + context + a small script
+/** The heap of one bare guest: isolate + context + a small script. */
+async function bareGuestHeap(): Promise<HeapStats> {
   const probe = new ivm.Isolate({ memoryLimit: 128 });
-  let ivmHeap: HeapStats;
   try {
     const context = await probe.createContext();
     await context.eval("globalThis.main = (x) => ({ sum: [1, 2, 3].reduce((a, b) => a + b, x ?? 0) }); main(1).sum");
-    ivmHeap = heap(probe);
+    return heap(probe);
   } finally {
     probe.dispose();
   }
+}
 
-  // 3. node:vm — no security boundary, listed as the floor for "a fresh global"
-  const vmRunInNewContext = sequentialSync(() => vm.runInNewContext("1") === 1, { warmup: 50, n: 1000, maxMs: 10_000 });
+/** 3. node:vm: no security boundary, listed as the floor for "a fresh global" */
+function nodeVm(log: (s: string) => void): Pick<FloorResult, "vmRunInNewContext" | "vmScriptFreshContext"> {
+  const vmRunInNewContext = sequentialSync(() => vm.runInNewContext("1") === 1, { ...OPS, maxMs: 10_000 });
   const vmScriptFreshContext = sequentialSync(() => {
     const ctx = vm.createContext({});
     return new vm.Script("1").runInContext(ctx) === 1;
-  }, { warmup: 50, n: 1000, maxMs: 10_000 });
+  }, { ...OPS, maxMs: 10_000 });
   log(`  node:vm runInNewContext p50 ${vmRunInNewContext.p50.toFixed(3)} ms, Script+fresh context p50 ${vmScriptFreshContext.p50.toFixed(3)} ms`);
+  return { vmRunInNewContext, vmScriptFreshContext };
+}
 
-  return { ivmFreshIsolate, ivmFreshIsolateSync, ivmFreshContext, ivmHeap, vmRunInNewContext, vmScriptFreshContext };
+export async function benchFloors(log: (s: string) => void): Promise<FloorResult> {
+  const isolates = await freshIsolates(log);
+  const ivmFreshContext = await freshContexts(log);
+  const ivmHeap = await bareGuestHeap();
+  return { ...isolates, ivmFreshContext, ivmHeap, ...nodeVm(log) };
 }
