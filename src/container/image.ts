@@ -1,6 +1,7 @@
-// The container image's name: `isobox-python:<hash of the recipe>`. The hash covers the package list
-// and the in-container runner, so a checkout never talks to an image built from another runner
-// (the frame protocol and the runner change together). Shared by the build script and the backend.
+// Runs in: the embedding process (and the image build script). The container image's name:
+// `isobox-python:<hash of the recipe>`. The hash covers the package list and the in-container
+// runner, so a checkout never talks to an image built from another runner (the frame protocol and
+// the runner change together). Shared by the build script and the backend.
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";

@@ -1,4 +1,4 @@
-// One job on one ContainerGuest: the job line in, frames out, under the wall clock, output and file
+// Runs in: the embedding process. One job on one RunnerConnection: the job line in, frames out, under the wall clock, output and file
 // caps, and the result built from what came back (or from how the container ended).
 import type { RunResult } from "../contract/result.ts";
 import { buildResult } from "../contract/result.ts";
@@ -8,7 +8,7 @@ import { MAX_OUTPUT_FILES } from "../vfs/harvest.ts";
 import { MAX_CALLS_IN_FLIGHT, type CallAnswer, type CapabilityCall } from "../contract/calls.ts";
 import type { WireJob } from "../contract/admitted.ts";
 import type { Frame, ResultFrame } from "./frames.ts";
-import { describeExit, type ContainerGuest, type ExitInfo } from "./guest.ts";
+import { describeExit, type ExitInfo, type RunnerConnection } from "./runtime.ts";
 import { normaliseOutputPath, normaliseRelativePath } from "./paths.ts";
 
 export interface ContainerJob {
@@ -133,7 +133,7 @@ class OutputFiles {
  * Run one job on a guest that is ready. Never throws for what the guest does. The caller disposes
  * the guest unless `keep` is true in the answer (a session container after a clean result).
  */
-export async function runOnGuest(guest: ContainerGuest, job: ContainerJob, line: string, onOut: OnOut, signal: AbortSignal | undefined, started: number): Promise<{ result: RunResult; keep: boolean }> {
+export async function runOnGuest(guest: RunnerConnection, job: ContainerJob, line: string, onOut: OnOut, signal: AbortSignal | undefined, started: number): Promise<{ result: RunResult; keep: boolean }> {
   const out = new OutputText(job.limits.maxOutputBytes, onOut);
   const files = new OutputFiles(job.limits.maxFsBytes);
   let settle!: (e: Ending) => void;
