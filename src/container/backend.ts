@@ -11,7 +11,7 @@ import { DEFAULT_MAX_FS_BYTES, DEFAULT_MEMORY_MB, type Limits } from "../contrac
 import { abortedBeforeStart, crashed, rejected, sandboxClosed, type Outcome } from "../contract/outcomes.ts";
 import { statusResult, type RunResult } from "../contract/result.ts";
 import { DockerRuntime, type DockerRuntimeOptions } from "./docker.ts";
-import { jobLine, runOnGuest, type ContainerJob } from "./job.ts";
+import { runOnConnection } from "./job.ts";
 import type { ContainerProfile, ContainerRuntime, RunnerConnection } from "./runtime.ts";
 import { WarmContainers } from "./warm.ts";
 
@@ -68,43 +68,36 @@ export class ContainerBackend implements Backend {
   run(job: AdmittedJob, io: JobIO): Promise<RunResult> {
     const started = performance.now();
     if (this.#closing.signal.aborted) return Promise.resolve(this.#refused(sandboxClosed(), started));
-    const cjob: ContainerJob = {
-      id: job.id,
-      capabilities: job.capabilities,
-      onCall: io.onCall,
-      code: job.code,
-      files: Object.fromEntries(job.files.map((f) => [f.path, f.bytes])),
-      env: { ...job.env },
-      limits: job.limits,
-      ...(job.inputJson !== undefined ? { inputJson: job.inputJson } : {}),
-      ...(job.session !== undefined ? { session: job.session } : {}),
+    // The job stops on the caller's abort and on close() alike.
+    const jobIo: JobIO = {
+      onOutput: (fd, lines) => io.onOutput(fd, lines),
+      onCall: (call) => io.onCall(call),
+      stream: io.stream,
+      signal: AbortSignal.any([io.signal, this.#closing.signal]),
     };
-    const line = jobLine(cjob);
-    if (typeof line !== "string") return Promise.resolve(this.#refused(rejected("InvalidJob", line.invalid), started));
-    const abort = AbortSignal.any([io.signal, this.#closing.signal]);
-    if (abort.aborted) return Promise.resolve(this.#refused(abortedBeforeStart(), started));
-    if (job.session === undefined) return this.#runOnce(cjob, line, io.onOutput, abort, started);
+    if (jobIo.signal.aborted) return Promise.resolve(this.#refused(abortedBeforeStart(), started));
+    if (job.session === undefined) return this.#runOnce(job, jobIo, started);
     const session = job.session;
     const prior = this.#queues.get(session) ?? Promise.resolve();
-    const run = prior.then(() => this.#runInSession(session, cjob, line, io.onOutput, abort, started));
+    const run = prior.then(() => this.#runInSession(session, job, jobIo, started));
     const tail = run.then(() => {}, () => {});
     this.#queues.set(session, tail);
     void tail.then(() => { if (this.#queues.get(session) === tail) this.#queues.delete(session); });
     return run;
   }
 
-  async #runOnce(job: ContainerJob, line: string, onOut: JobIO["onOutput"], abort: AbortSignal, started: number): Promise<RunResult> {
-    const conn = await this.#acquire(profileOf(job.limits), abort);
+  async #runOnce(job: AdmittedJob, io: JobIO, started: number): Promise<RunResult> {
+    const conn = await this.#acquire(profileOf(job.limits), io.signal);
     if ("status" in conn) return this.#refused(conn, started);
     try {
-      return (await runOnGuest(conn, job, line, onOut, abort, started)).result;
+      return (await runOnConnection(conn, job, io, started)).result;
     } finally {
       this.#dispose(conn);
       this.#warm.fill();
     }
   }
 
-  async #runInSession(id: string, job: ContainerJob, line: string, onOut: JobIO["onOutput"], abort: AbortSignal, started: number): Promise<RunResult> {
+  async #runInSession(id: string, job: AdmittedJob, io: JobIO, started: number): Promise<RunResult> {
     let conn = this.#sessions.get(id);
     if (conn && !conn.alive) {
       this.#endSessionNow(id);
@@ -112,14 +105,14 @@ export class ContainerBackend implements Backend {
     }
     if (!conn) {
       // The registry keeps a session's sizes fixed (SessionLimits): this guest is sized for every run of it.
-      const acquired = await this.#acquire(profileOf(job.limits), abort);
+      const acquired = await this.#acquire(profileOf(job.limits), io.signal);
       if ("status" in acquired) return this.#refused(acquired, started);
       conn = acquired;
       this.#sessions.set(id, conn);
     }
-    const { result, keep } = await runOnGuest(conn, job, line, onOut, abort, started);
+    const { result, reusable } = await runOnConnection(conn, job, io, started);
     // Kept until the session registry ends it (idle, age, LRU or endSession), unless this run broke it.
-    if (!(keep && conn.alive) && this.#sessions.get(id) === conn) this.#endSessionNow(id);
+    if (!reusable && this.#sessions.get(id) === conn) this.#endSessionNow(id);
     this.#warm.fill();
     return result;
   }

@@ -1,6 +1,7 @@
 // The container backend through the public API: same result shape as the isolate, backend "container".
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createSandbox, RunResultSchema, type Job, type RunResult, type Sandbox } from "../../src/index.ts";
+import { outputLimit, wallTimeout } from "../../src/contract/outcomes.ts";
 import { describeDocker, leftovers } from "./docker.ts";
 
 describeDocker("container backend", () => {
@@ -99,6 +100,7 @@ describeDocker("container backend", () => {
     const r = await py("import time\nprint('start', flush=True)\ntime.sleep(60)", { limits: { timeoutMs: 1_500 } });
     expect(r.status).toBe("timeout");
     expect(r.stdout).toBe("start\n");
+    expect(r.error).toEqual(wallTimeout(1_500).error); // the isolate's name and wording
     expect(performance.now() - t).toBeLessThan(10_000);
   });
 
@@ -113,6 +115,7 @@ describeDocker("container backend", () => {
     const r = await py("while True: print('x' * 99)", { limits: { timeoutMs: 20_000, maxOutputBytes: 10_000 } });
     expect(r.status).toBe("output_limit");
     expect(r.stdout.length).toBe(10_000);
+    expect(r.error).toEqual(outputLimit(10_000).error);
   });
 
   it("runs a job with other limits in its own cold container", async () => {
