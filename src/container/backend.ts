@@ -35,6 +35,7 @@ export class ContainerBackend implements Backend {
   readonly #sessions = new Map<string, RunnerConnection>();
   /** Jobs of one session run one after the other, in arrival order: the last queued one per id. */
   readonly #queues = new Map<string, Promise<void>>();
+  /** Guests taken for a job or a session (the warm pool owns the ones it still holds). */
   readonly #live = new Set<RunnerConnection>();
   readonly #disposals = new Set<Promise<void>>();
   readonly #closing = new AbortController();
@@ -126,6 +127,7 @@ export class ContainerBackend implements Backend {
     }
     try {
       const conn = await this.#start(profile, false);
+      this.#live.add(conn);
       if (!abort.aborted) return conn;
       this.#dispose(conn);
       return abortedBeforeStart();
@@ -135,13 +137,13 @@ export class ContainerBackend implements Backend {
     }
   }
 
+  /** A started guest, owned by the caller (the warm pool, or #acquire's job through #live). */
   async #start(profile: ContainerProfile, preload: boolean): Promise<RunnerConnection> {
     const conn = await this.#runtime.start({ profile, preload });
     if (this.#closing.signal.aborted) {
       await conn.dispose();
       throw new Error("the sandbox is closed");
     }
-    this.#live.add(conn);
     return conn;
   }
 

@@ -10,7 +10,7 @@ import { describeExit, type ExitInfo, type FrameListener } from "./runtime.ts";
 /** Slack on top of the largest value a frame may carry (file chunks are ≤ 1 MiB before base64). */
 const FRAME_SLACK = 4 << 20;
 /** A runner that is not ready by then is taken for broken (threat: a start that hangs forever). */
-export const READY_TIMEOUT_MS = 30_000;
+const READY_TIMEOUT_MS = 30_000;
 
 export class RunnerChannel {
   readonly #reader: FrameReader;

@@ -8,7 +8,7 @@ import { CapabilityCallSchema } from "../contract/calls.ts";
 
 const text = z.string().max(1 << 20);
 
-export const FrameSchema = z.discriminatedUnion("t", [
+const FrameSchema = z.discriminatedUnion("t", [
   z.strictObject({ t: z.literal("ready") }),
   z.strictObject({ t: z.literal("out"), fd: z.union([z.literal(1), z.literal(2)]), lines: z.array(z.string()).max(1 << 16), open: z.literal(true).optional() }),
   z.strictObject({ t: z.literal("file"), path: z.string().max(4096), data: z.string(), end: z.boolean() }),

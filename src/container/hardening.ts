@@ -13,11 +13,11 @@ const MiB = 1024 * 1024;
  * whole sandbox; there RLIMIT_NPROC, which gVisor enforces itself, stops the guest first with
  * EAGAIN, and the larger cgroup limit stays as the host-side backstop. */
 export const PIDS_LIMIT = { runc: 128, runsc: 1024 } as const;
-export const GUEST_NPROC = 64;
+const GUEST_NPROC = 64;
 /** CPU per container, in CPUs (threat: one job starving the other jobs and the embedding app). */
-export const CPUS = 1;
+const CPUS = 1;
 /** Modules imported before the job arrives in a warm container (see runner.py `preload`). */
-export const PRELOAD = "numpy,pandas,matplotlib";
+const PRELOAD = "numpy,pandas,matplotlib";
 
 /** A guest's spec as Docker needs it: which image and OCI runtime, and the owner's labels. */
 export interface SpecOptions extends GuestSpec {

@@ -19,7 +19,7 @@ import type { ExitInfo, RunnerConnection } from "./runtime.ts";
  * normalised under /home/user at the door, so they go as they are (the runner refuses an escaping
  * path anyway).
  */
-export function jobLine(job: AdmittedJob): string {
+function jobLine(job: AdmittedJob): string {
   const files = Object.fromEntries(job.files.map((f) => [f.path, Buffer.from(f.bytes.buffer, f.bytes.byteOffset, f.bytes.byteLength).toString("base64")]));
   return JSON.stringify({
     code: job.code,
