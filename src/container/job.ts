@@ -5,7 +5,7 @@
 import type { AdmittedJob } from "../contract/admitted.ts";
 import type { JobIO } from "../contract/backend.ts";
 import { valueCapBytes } from "../contract/limits.ts";
-import { killed, outputLimit, protocolError, wallTimeout, type Outcome } from "../contract/outcomes.ts";
+import { abortedBeforeStart, killed, outputLimit, protocolError, wallTimeout, type Outcome } from "../contract/outcomes.ts";
 import { buildResult, type RunResult } from "../contract/result.ts";
 import { CallRelay } from "../calls/relay.ts";
 import { MAX_OUTPUT_FILES } from "../vfs/harvest.ts";
@@ -92,6 +92,11 @@ class ContainerRun {
   }
 
   async run(started: number): Promise<RunOutcome> {
+    // Aborted while it waited (behind a session's earlier run, or for a guest): the guest never saw
+    // it, so a session keeps its state.
+    if (this.#signal.aborted) {
+      return { result: buildResult({ ...abortedBeforeStart(), backend: "container", usage: { wallMs: performance.now() - started } }), reusable: this.#conn.alive };
+    }
     const { limits } = this.#job;
     const detach = this.#conn.listen((f, n) => this.#onFrame(f, n), (why) => this.#stop(protocolError(why)), valueCapBytes(limits));
     // The wall clock runs from the moment the job is handed to the runner: a cold container's start
@@ -99,7 +104,6 @@ class ContainerRun {
     const timer = setTimeout(() => this.#stop(wallTimeout(limits.timeoutMs)), limits.timeoutMs);
     const onAbort = () => this.#stop(killed());
     this.#signal.addEventListener("abort", onAbort, { once: true });
-    if (this.#signal.aborted) onAbort();
     void this.#conn.exited.then((exit) => this.#settle({ kind: "exit", exit }));
     try {
       this.#conn.send(jobLine(this.#job));

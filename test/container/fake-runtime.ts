@@ -3,6 +3,7 @@
 // backend's own rules (sessions, warm pool, caps, outcomes, call relay) are tested over the seam a
 // Kubernetes pod runtime would plug into. A job's `code` is a script of the stand-in's:
 //   value:<json>   answer ok with that value          sleep          answer nothing
+//   slow:<ms>      answer ok with <ms>, after <ms>
 //   print:<n>      print n lines of 99 x, then ok      exit:<code>    end with that exit status
 //   files          write forged, duplicate and unsorted output files
 //   call           make one capability call, answer ok with the call's answer
@@ -72,6 +73,7 @@ export class FakeConnection implements RunnerConnection {
   #script(code: string): void {
     const [verb, arg = ""] = code.split(/:(.*)/s);
     if (verb === "value") this.#result(JSON.parse(arg));
+    else if (verb === "slow") setTimeout(() => this.#result(Number(arg)), Number(arg));
     else if (verb === "print") {
       this.emit({ t: "out", fd: 1, lines: Array.from({ length: Number(arg) }, () => "x".repeat(99)) });
       this.#result(null);

@@ -123,6 +123,19 @@ describe("container backend over another runtime", () => {
     expect(fresh.disposed).toBe(1);
   });
 
+  it("a session run aborted while it waits behind another is killed without touching the session's guest", async () => {
+    const b = await make();
+    const ac = new AbortController();
+    const first = b.run(job("slow:50", { session: "q" }), io());
+    const second = b.run(job("value:2", { session: "q" }), io({ signal: ac.signal }));
+    ac.abort();
+    expect(await first).toMatchObject({ status: "ok", value: 50 });
+    expect(await second).toMatchObject({ status: "killed", error: { message: "The job was aborted before it started" } });
+    expect((await b.run(job("value:3", { session: "q" }), io())).value).toBe(3);
+    expect(runtime.started).toHaveLength(1);
+    expect(runtime.started[0]!.received.filter((m) => m.t !== "answer")).toHaveLength(2);
+  });
+
   it("close() kills a run in flight and disposes every guest, warm ones included, then closes the runtime", async () => {
     const b = await make(1);
     await new Promise((r) => setTimeout(r, 10));
