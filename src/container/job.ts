@@ -95,7 +95,8 @@ class ContainerRun {
     // Aborted while it waited (behind a session's earlier run, or for a guest): the guest never saw
     // it, so a session keeps its state.
     if (this.#signal.aborted) {
-      return { result: buildResult({ ...abortedBeforeStart(), backend: "container", usage: { wallMs: performance.now() - started } }), reusable: this.#conn.alive };
+      const usage = { wallMs: performance.now() - started };
+      return { result: buildResult({ ...abortedBeforeStart(), backend: "container", usage }), reusable: this.#conn.alive };
     }
     const { limits } = this.#job;
     const detach = this.#conn.listen((f, n) => this.#onFrame(f, n), (why) => this.#stop(protocolError(why)), valueCapBytes(limits));
