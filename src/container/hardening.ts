@@ -1,6 +1,10 @@
-// The one place a guest container's settings are made. Each line names the threat it answers; no
+// Runs in: the embedding process. The one place a Docker guest container's settings are made: the
+// threat list, mapped onto Docker's create options. Each line names the threat it answers; no
 // Docker socket, host path or device is ever mounted (there is no Binds/Mounts/Devices key at all).
+// Another runtime maps the same threats onto its own spec; where that spec cannot say one (a Pod has
+// no pids limit), the runtime must enforce it another way or refuse to start.
 import type Docker from "dockerode";
+import type { GuestSpec } from "./runtime.ts";
 
 const MiB = 1024 * 1024;
 /** Processes and threads per container (threat: fork bomb exhausting the host's pid space).
@@ -9,24 +13,17 @@ const MiB = 1024 * 1024;
  * whole sandbox; there RLIMIT_NPROC, which gVisor enforces itself, stops the guest first with
  * EAGAIN, and the larger cgroup limit stays as the host-side backstop. */
 export const PIDS_LIMIT = { runc: 128, runsc: 1024 } as const;
-export const GUEST_NPROC = 64;
+const GUEST_NPROC = 64;
 /** CPU per container, in CPUs (threat: one job starving the other jobs and the embedding app). */
-export const CPUS = 1;
+const CPUS = 1;
 /** Modules imported before the job arrives in a warm container (see runner.py `preload`). */
-export const PRELOAD = "numpy,pandas,matplotlib";
+const PRELOAD = "numpy,pandas,matplotlib";
 
-export interface ContainerProfile {
-  memoryMb: number;
-  maxFsBytes: number;
-}
-
-export interface SpecOptions {
+/** A guest's spec as Docker needs it: which image and OCI runtime, and the owner's labels. */
+export interface SpecOptions extends GuestSpec {
   image: string;
   runtime: "runsc" | "runc";
-  profile: ContainerProfile;
   labels: Record<string, string>;
-  /** Import PRELOAD before ready: worth it for a warm container, wasted on a cold one. */
-  preload: boolean;
 }
 
 export function containerSpec(o: SpecOptions): Docker.ContainerCreateOptions {

@@ -1,30 +1,36 @@
-// Pre-started containers whose runner waits for a job, refilled in the background after each take,
-// so an escalated job does not pay the container start. The pool owns the guests it holds until
-// one is taken; `close()` removes those it still holds and any still starting.
-import type { ContainerGuest } from "./guest.ts";
+// Runs in: the embedding process. Pre-started guests whose runner waits for a job, refilled in the
+// background after each take, so an escalated job does not pay the container start. Generic over
+// the guest (a RunnerConnection of any runtime). The pool owns the guests it holds until one is
+// taken; `close()` removes those it still holds and any still starting.
+
+/** What the pool needs of a guest: whether it can still take a job, and its one disposal path. */
+export interface WarmGuest {
+  readonly alive: boolean;
+  dispose(): Promise<void>;
+}
 
 /** After a failed start, wait this long before the next refill (threat: a hot loop against a
  * daemon that is down or an image that is gone). */
 const RETRY_MS = 5_000;
 
-export class WarmContainers {
-  readonly #ready: ContainerGuest[] = [];
+export class WarmContainers<G extends WarmGuest> {
+  readonly #ready: G[] = [];
   #starting = 0;
   #closed = false;
   #retryAt = 0;
   readonly #size: number;
-  readonly #start: () => Promise<ContainerGuest>;
+  readonly #start: () => Promise<G>;
   readonly #pending = new Set<Promise<void>>();
 
-  constructor(size: number, start: () => Promise<ContainerGuest>) {
+  constructor(size: number, start: () => Promise<G>) {
     this.#size = size;
     this.#start = start;
   }
 
   /** A ready guest, or undefined when none is (the caller starts one itself). The caller calls
    * `fill()` once its job is done: a refill started next to the job would take CPU from it. */
-  take(): ContainerGuest | undefined {
-    let guest: ContainerGuest | undefined;
+  take(): G | undefined {
+    let guest: G | undefined;
     while ((guest = this.#ready.shift())) {
       if (guest.alive) break;
       void guest.dispose();
@@ -52,11 +58,6 @@ export class WarmContainers {
       });
       this.#pending.add(p);
     }
-  }
-
-  /** Resolves once the pool holds `size` ready guests (or a start failed). */
-  async filled(): Promise<void> {
-    while (this.#pending.size > 0) await Promise.all([...this.#pending]);
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,8 @@
 // The container backend through the public API: same result shape as the isolate, backend "container".
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createSandbox, RunResultSchema, type Job, type RunResult, type Sandbox } from "../../src/index.ts";
+import { createSandbox, IsoboxError, RunResultSchema, type Job, type RunResult, type Sandbox } from "../../src/index.ts";
+import { DockerRuntime } from "../../src/container/docker.ts";
+import { outputLimit, wallTimeout } from "../../src/contract/outcomes.ts";
 import { describeDocker, leftovers } from "./docker.ts";
 
 describeDocker("container backend", () => {
@@ -99,6 +101,7 @@ describeDocker("container backend", () => {
     const r = await py("import time\nprint('start', flush=True)\ntime.sleep(60)", { limits: { timeoutMs: 1_500 } });
     expect(r.status).toBe("timeout");
     expect(r.stdout).toBe("start\n");
+    expect(r.error).toEqual(wallTimeout(1_500).error); // the isolate's name and wording
     expect(performance.now() - t).toBeLessThan(10_000);
   });
 
@@ -113,6 +116,7 @@ describeDocker("container backend", () => {
     const r = await py("while True: print('x' * 99)", { limits: { timeoutMs: 20_000, maxOutputBytes: 10_000 } });
     expect(r.status).toBe("output_limit");
     expect(r.stdout.length).toBe(10_000);
+    expect(r.error).toEqual(outputLimit(10_000).error);
   });
 
   it("runs a job with other limits in its own cold container", async () => {
@@ -134,6 +138,17 @@ describeDocker("container backend lifecycle", () => {
   it("fails createSandbox with a clear message when the image does not exist", async () => {
     await expect(createSandbox({ container: { enabled: true, image: "isobox-python:does-not-exist" } })).rejects.toThrow(/npm run build:image/);
   });
+
+  it("names what the daemon lacks with an IsoboxError code: NO_IMAGE, NO_RUNTIME", async () => {
+    await expect(DockerRuntime.create({ image: "isobox-python:does-not-exist" })).rejects.toMatchObject({ name: "IsoboxError", code: "NO_IMAGE" });
+    await expect(DockerRuntime.create({ runtime: "no-such-runtime" as "runsc" })).rejects.toMatchObject({ code: "NO_RUNTIME", message: /no "no-such-runtime" runtime/ });
+  });
+});
+
+it("fails with IsoboxError NO_DOCKER when no daemon answers at the socket", async () => {
+  const e = await DockerRuntime.create({ socketPath: "/nonexistent/docker.sock" }).catch((x: unknown) => x);
+  expect(e).toBeInstanceOf(IsoboxError);
+  expect(e).toMatchObject({ code: "NO_DOCKER", message: /no Docker daemon at \/nonexistent\/docker\.sock/ });
 });
 
 it("rejects backend: container when the container backend is not enabled", async () => {

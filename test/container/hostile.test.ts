@@ -7,6 +7,8 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createSandbox, RunResultSchema, type Job, type RunResult, type Sandbox } from "../../src/index.ts";
 import { SECRET } from "../hostile/helpers.ts";
+import { DEFAULT_MAX_FS_BYTES } from "../../src/contract/limits.ts";
+import { cpuTimeout, outputFilesTooLarge, wallTimeout } from "../../src/contract/outcomes.ts";
 import { describeDocker, leftovers } from "./docker.ts";
 
 /** Containers are removed in the background after a result: wait (bounded) until none is left. */
@@ -98,6 +100,8 @@ describeDocker("hostile container jobs", () => {
   it("memory bomb: growing past memoryMb ends as status memory", async () => {
     const r = await attack("chunks = []\nwhile True:\n    chunks.append(bytearray(16 << 20))", { limits: { timeoutMs: 20_000, memoryMb: 128 } });
     expect(r.status).toBe("memory");
+    expect(r.error?.name).toBe("MemoryError");
+    expect(r.error?.message).toMatch(/^Job exceeded its memory limit of 128 MB/); // the isolate's wording, maybe with the exit as detail
   });
 
   it("setuid/capability escalation: setuid(0) is refused, no capabilities, no_new_privs set", async () => {
@@ -140,6 +144,7 @@ describeDocker("hostile container jobs", () => {
     const r = await attack("f = open('output/huge.bin', 'wb')\nf.truncate(10 << 30)\nf.close()");
     expect(r.status).toBe("output_limit");
     expect(r.files).toEqual([]);
+    expect(r.error).toEqual(outputFilesTooLarge(DEFAULT_MAX_FS_BYTES).error);
     expect(performance.now() - t).toBeLessThan(15_000);
   });
 
@@ -164,17 +169,20 @@ describeDocker("hostile container jobs", () => {
   it("a job sleeping past its timeout is killed and its container removed", async () => {
     const r = await attack("import time\ntime.sleep(120)", { limits: { timeoutMs: 1_000 } });
     expect(r.status).toBe("timeout");
+    expect(r.error).toEqual(wallTimeout(1_000).error);
   });
 
   it("a CPU spin past cpuTimeMs ends as timeout", async () => {
     const r = await attack("while True: pass", { limits: { timeoutMs: 20_000, cpuTimeMs: 1_000 } });
     expect(r.status).toBe("timeout");
     expect(r.usage.wallMs).toBeLessThan(15_000);
+    expect(r.error).toEqual(cpuTimeout(1_000).error); // SIGXCPU of the runner's rlimit, in the isolate's words
   });
 
   it("the runner killing itself ends the job with a clear status, and the next job runs", async () => {
     const r = await attack("import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)");
     expect(r.status).toBe("crashed");
+    expect(r.error?.name).toBe("ContainerCrashed");
     const next = await attack("1 + 1");
     expect(next).toMatchObject({ status: "ok", value: 2 });
   });

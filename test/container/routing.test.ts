@@ -5,7 +5,7 @@ import { containerAccepts } from "../../src/container/backend.ts";
 import { isolateAccepts } from "../../src/host/backend.ts";
 import { importedModules, moduleNeedingContainer } from "../../src/python/imports.ts";
 import { BackendRouter, type Routable } from "../../src/routing/router.ts";
-import { normaliseOutputPath, normaliseRelativePath } from "../../src/container/paths.ts";
+import { jobRelativePath, outputPath } from "../../src/vfs/paths.ts";
 
 describe("import scanner", () => {
   it("finds `import a, b as c` and dotted names", () => {
@@ -94,13 +94,13 @@ function routeJob(job: { language: string; code: string; backend?: "auto" | "iso
 
 describe("path normalisation", () => {
   it("normalises relative names and refuses escapes", () => {
-    expect(normaliseRelativePath("./data//in.csv")).toBe("data/in.csv");
-    for (const bad of ["/etc/passwd", "../x", "a/../../b", "", ".", "a\\b"]) expect(normaliseRelativePath(bad)).toBeUndefined();
+    expect(jobRelativePath("./data//in.csv")).toEqual({ path: "data/in.csv" });
+    for (const bad of ["/etc/passwd", "../x", "a/../../b", "", ".", "a\\b"]) expect(jobRelativePath(bad)).toHaveProperty("error");
   });
 
   it("keeps output names under output/ and replaces control characters", () => {
-    expect(normaliseOutputPath("output/a\nb.txt")).toBe("output/a_b.txt");
-    expect(normaliseOutputPath("main.py")).toBeUndefined();
-    expect(normaliseOutputPath("output/../main.py")).toBeUndefined();
+    expect(outputPath("output/a\nb.txt")).toBe("output/a_b.txt");
+    expect(outputPath("main.py")).toBeNull();
+    expect(outputPath("output/../main.py")).toBeNull();
   });
 });

@@ -1,0 +1,74 @@
+// Runs in: the embedding process. What a container job hands back besides its value, under the
+// isolate's rules and through the same implementations: stdout/stderr through OutputCap (one
+// maxOutputBytes rule, streamed per line), output files assembled from chunk frames and then put
+// through harvestFiles (the same name checks, dedupe, sort and caps as an isolate's files).
+import type { JobIO } from "../contract/backend.ts";
+import { outputFilesTooLarge, tooManyOutputFiles, type Outcome } from "../contract/outcomes.ts";
+import type { OutputFile } from "../contract/result.ts";
+import { OutputCap } from "../output/cap.ts";
+import { harvestFiles, MAX_OUTPUT_FILES } from "../vfs/harvest.ts";
+
+/** stdout and stderr as the job printed them, up to maxOutputBytes together. */
+export class OutputText {
+  readonly text: Record<1 | 2, string> = { 1: "", 2: "" };
+  readonly #cap: OutputCap;
+  readonly #io: Pick<JobIO, "onOutput" | "stream">;
+
+  constructor(maxBytes: number, io: Pick<JobIO, "onOutput" | "stream">) {
+    this.#cap = new OutputCap(maxBytes);
+    this.#io = io;
+  }
+
+  /**
+   * One `out` frame's lines (`open`: the last one had no newline). False once the cap is crossed:
+   * what fits is kept, and only whole lines were streamed to the caller.
+   */
+  add(fd: 1 | 2, lines: string[], open = false): boolean {
+    const kept: string[] = [];
+    for (const [i, line] of lines.entries()) {
+      const text = open && i === lines.length - 1 ? line : line + "\n";
+      this.text[fd] += this.#cap.take(text);
+      if (this.#cap.over) break;
+      kept.push(line);
+    }
+    if (kept.length && (fd === 1 ? this.#io.stream.stdout : this.#io.stream.stderr)) this.#io.onOutput(fd, kept);
+    return !this.#cap.over;
+  }
+}
+
+/**
+ * Files from `file` frames, assembled while the job runs. The runner caps them itself, but the job
+ * can forge frames, so the bytes held here are capped as they arrive (threat: chunk frames in a
+ * loop filling the embedding process's memory), and the finished list goes through harvestFiles.
+ */
+export class OutputFiles {
+  readonly #maxBytes: number;
+  readonly #done: { path: string; bytes: Uint8Array }[] = [];
+  readonly #open = new Map<string, Buffer[]>();
+  #bytes = 0;
+
+  constructor(maxBytes: number) {
+    this.#maxBytes = maxBytes;
+  }
+
+  /** One chunk of `path` (`end`: its last); an Outcome once a cap is crossed. */
+  add(path: string, data: string, end: boolean): Outcome | undefined {
+    const chunk = Buffer.from(data, "base64");
+    this.#bytes += chunk.length;
+    if (this.#bytes > this.#maxBytes) return outputFilesTooLarge(this.#maxBytes);
+    const parts = this.#open.get(path) ?? [];
+    parts.push(chunk);
+    this.#open.set(path, parts);
+    if (!end) return undefined;
+    this.#open.delete(path);
+    if (this.#done.length >= MAX_OUTPUT_FILES) return tooManyOutputFiles(`more than ${MAX_OUTPUT_FILES}`, MAX_OUTPUT_FILES);
+    this.#done.push({ path, bytes: Buffer.concat(parts) }); // harvestFiles copies it out of Node's pool
+    return undefined;
+  }
+
+  /** The finished files, checked, named and capped as an isolate's are; an Outcome when over a cap. */
+  harvest(): OutputFile[] | Outcome {
+    const harvested = harvestFiles(this.#done, this.#maxBytes);
+    return "error" in harvested ? { status: "output_limit", error: harvested.error } : harvested.files;
+  }
+}
