@@ -4,18 +4,7 @@
 const PAGE = 65536;
 
 function installPython(bridge) {
-  let failUncaught;
-  const uncaught = new $Promise((_, reject) => { failUncaught = reject; });
-  uncaught.catch(() => {});
-  const timers = makeTimers(bridge.armTimer, bridge.cancelTimer, (e) => failUncaught(e));
-  const started = $Date_now();
-  defineGlobal("console", makeConsole(bridge.write));
-  defineGlobal("TextEncoder", TextEncoder);
-  defineGlobal("TextDecoder", TextDecoder);
-  defineGlobal("DOMException", DOMException);
-  defineGlobal("crypto", makeCrypto(bridge.randomBytes));
-  defineGlobal("performance", $Object_freeze({ now: () => $Date_now() - started, timeOrigin: started }));
-  for (const name of ["setTimeout", "setInterval", "clearTimeout", "clearInterval", "queueMicrotask"]) defineGlobal(name, timers[name]);
+  const { timers, uncaught } = installWebGlobals(bridge);
   // Emscripten's shell mode would otherwise seed its RNG through d8's os.system.
   defineGlobal("WorkerGlobalScope", function WorkerGlobalScope() {});
   // With the interpreter's WebAssembly module compiled once per thread and shared (boot's `wasm`),
@@ -26,7 +15,6 @@ function installPython(bridge) {
   defineGlobal("read", (path, mode) => (mode === "binary" ? bridge.asset($String(path), true) : bridge.asset($String(path), false)));
   defineGlobal("readbuffer", (path) => (precompiled && isInterpreterWasm(path) ? WASM_MARKER : bridge.asset($String(path), true).buffer));
   defineGlobal("load", (path) => { throw new $Error("load() is not available: " + path); });
-  delete globalThis.SharedArrayBuffer;
 
   // Threat: WebAssembly memory is outside isolated-vm's memoryLimit. Every grow is checked here;
   // Python then gets MemoryError (Emscripten treats a failed grow as out of memory).
@@ -153,19 +141,11 @@ function installPython(bridge) {
     pyodide.globals.delete("__isobox_run");
     pyodide.globals.delete("__isobox_run_sync");
     pyodide.globals.delete("__isobox_begin");
-    // Threat: a guest reaching js.WebAssembly to allocate memory the cap never sees, or to compile
-    // its own modules. Pyodide holds its own references; the guest's globals lose the name.
-    delete globalThis.WebAssembly;
-    // ...and every constructor still reachable through an object's prototype (memory.constructor,
-    // Object.getPrototypeOf(instance).constructor): a module's own memory would be made at
-    // instantiation, where no grow() check runs. Pyodide needs none of them after boot.
-    for (const name of ["Module", "Instance", "Memory", "Table", "Global", "Tag"]) {
-      const ctor = W[name];
-      if (typeof ctor !== "function") continue;
-      const refuse = function () { throw new $TypeError("WebAssembly." + name + " is not available in the sandbox"); };
-      $Object_defineProperty(ctor.prototype, "constructor", { value: refuse, writable: false, configurable: false, enumerable: false });
-    }
     for (const name of ["read", "readbuffer", "load", "WorkerGlobalScope"]) delete globalThis[name];
+    // The same locks as a JavaScript guest's (lockdown.js), WebAssembly's included: from here on
+    // Pyodide runs on its own references. Before any job code, for a cold and a restored interpreter
+    // alike; a session's interpreter keeps them for all its runs.
+    lockdown();
     return undefined;
   }
 

@@ -6,11 +6,12 @@ import { ivmOptions } from "./ivm-options.ts";
 
 export type PreludeKind = "javascript" | "python";
 
-const SHARED = ["intrinsics", "console", "encoding", "crypto", "timers"];
-/** Fragments of runtimes/isolate/ per kind, and the names of the host doors passed to each. */
+/** Every kind's web globals and its lockdown (one set-up, one set of locks, see lockdown.js). */
+const SHARED = ["intrinsics", "console", "encoding", "crypto", "timers", "web-globals", "lockdown"];
+/** Fragments of runtimes/isolate/ per kind (the last one returns the API), and the names of the host doors passed to each. */
 const KINDS: Record<PreludeKind, { fragments: string[]; bridge: string[] }> = {
   javascript: {
-    fragments: [...SHARED, "url", "clone", "vfs", "capabilities", "fetch", "runner", "lockdown"],
+    fragments: [...SHARED, "url", "clone", "vfs", "capabilities", "fetch", "runner", "javascript"],
     bridge: ["write", "armTimer", "cancelTimer", "randomBytes", "call", "urlOp", "entryName"],
   },
   python: {
@@ -18,6 +19,12 @@ const KINDS: Record<PreludeKind, { fragments: string[]; bridge: string[] }> = {
     bridge: ["write", "armTimer", "cancelTimer", "randomBytes", "call", "asset", "runnerSource", "wheelIndex"],
   },
 };
+const FRAGMENT_DIR = new URL("../../runtimes/isolate/", import.meta.url);
+
+/** The files a kind's prelude is assembled from, in order (the Python snapshot's key hashes them). */
+export function preludeFiles(kind: PreludeKind): URL[] {
+  return KINDS[kind].fragments.map((f) => new URL(`${f}.js`, FRAGMENT_DIR));
+}
 export const PRELUDE_FILENAME = "isobox:prelude";
 
 /**
@@ -40,9 +47,8 @@ function eagerTopLevelFunctions(source: string): string {
 }
 
 function assemble(kind: PreludeKind): string {
-  const { fragments, bridge } = KINDS[kind];
-  const dir = new URL("../../runtimes/isolate/", import.meta.url);
-  const body = fragments.map((f) => eagerTopLevelFunctions(readFileSync(new URL(`${f}.js`, dir), "utf8"))).join("\n");
+  const { bridge } = KINDS[kind];
+  const body = preludeFiles(kind).map((file) => eagerTopLevelFunctions(readFileSync(file, "utf8"))).join("\n");
   return `(function (${bridge.join(", ")}) {\n"use strict";\nconst bridge = { ${bridge.join(", ")} };\n${body}\n})`;
 }
 
