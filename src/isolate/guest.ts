@@ -11,7 +11,7 @@ import { harvestFiles, type HarvestedFile } from "../vfs/harvest.ts";
 import { ivmOptions } from "./ivm-options.ts";
 import { JobLimits } from "./limits.ts";
 import type { Fd, OutputSink } from "./output.ts";
-import { compilePrelude, type PreludeKind } from "./prelude.ts";
+import { bridgeArguments, compilePrelude, type KindDoors, type PreludeKind } from "./prelude.ts";
 import { errorFromHost, remapError } from "./stack.ts";
 
 export interface GuestOutcome {
@@ -52,7 +52,7 @@ function optionalFunction(api: ivm.Reference, name: string): ivm.Reference | nul
 /** A returned value may always be this large, whatever maxOutputBytes says. */
 export const MIN_VALUE_CAP = 16 * 1024 * 1024;
 
-export abstract class IsolateGuest {
+export abstract class IsolateGuest<K extends PreludeKind = PreludeKind> {
   protected context!: ivm.Context;
   protected start!: ivm.Reference;
   protected poll!: ivm.Reference;
@@ -82,9 +82,9 @@ export abstract class IsolateGuest {
   }
 
   /** Which prelude this guest runs (runtimes/isolate/, see prelude.ts). */
-  protected abstract readonly kind: PreludeKind;
-  /** The kind's own doors, after the shared ones (write, timers, random bytes). */
-  protected abstract extraBridge(): unknown[];
+  protected abstract readonly kind: K;
+  /** The kind's own doors, by name (prelude.ts lists them), beside the shared ones made here. */
+  protected abstract kindDoors(): KindDoors<K>;
 
   /**
    * Set-up runs only our prelude, never guest code: synchronous calls skip the thread round trips.
@@ -110,26 +110,26 @@ export abstract class IsolateGuest {
     }
   }
 
-  /** The guest's only doors to the host, in the order the prelude expects (see prelude.ts). */
+  /** The guest's only doors to the host, by name; prelude.ts puts each in its parameter's place. */
   #bridge(): unknown[] {
-    return [
-      door((fd: unknown, text: unknown) => {
+    return bridgeArguments(this.kind, {
+      write: door((fd: unknown, text: unknown) => {
         if ((fd === 1 || fd === 2) && typeof text === "string") this.#sink?.write(fd as Fd, text);
       }),
-      door((id: unknown, ms: unknown) => this.#armTimer(id, ms)),
-      door((id: unknown) => {
+      armTimer: door((id: unknown, ms: unknown) => this.#armTimer(id, ms)),
+      cancelTimer: door((id: unknown) => {
         if (typeof id !== "number") return;
         clearTimeout(this.#timers.get(id));
         this.#timers.delete(id);
       }),
-      door((n: unknown) => {
+      randomBytes: door((n: unknown) => {
         // Threat: a guest asking for a huge buffer to grow host memory; the Web Crypto cap is 64 KiB.
         if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > 65536) throw new RangeError("invalid random byte count");
         return new Uint8Array(randomBytes(n));
       }),
-      door((kind: unknown, name: unknown, argsJson: unknown, callId: unknown) => this.#call(kind, name, argsJson, callId)),
-      ...this.extraBridge(),
-    ];
+      call: door((kind: unknown, name: unknown, argsJson: unknown, callId: unknown) => this.#call(kind, name, argsJson, callId)),
+      ...this.kindDoors(),
+    });
   }
 
   #armTimer(id: unknown, ms: unknown): void {

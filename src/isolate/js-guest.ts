@@ -6,6 +6,7 @@ import type { WireJob } from "../host/protocol.ts";
 import { door, IsolateGuest, MIN_VALUE_CAP, type GuestOutcome } from "./guest.ts";
 import { importError } from "./imports.ts";
 import { ivmOptions } from "./ivm-options.ts";
+import type { KindDoors } from "./prelude.ts";
 import { keeperModuleSource, withSessionKeeper, type KeeperNames } from "./session-keep.ts";
 import { urlOp } from "./url-op.ts";
 
@@ -42,7 +43,7 @@ function keeperNames(): KeeperNames {
 /** Longest the session keeper may run (it only assigns globals; a guest's setters could stall it). */
 const KEEP_TIMEOUT_MS = 250;
 
-export class JsGuest extends IsolateGuest {
+export class JsGuest extends IsolateGuest<"javascript"> {
   protected readonly kind = "javascript";
   readonly #entryName = `__isobox_entry_${randomBytes(12).toString("hex")}`;
 
@@ -52,8 +53,8 @@ export class JsGuest extends IsolateGuest {
     return guest;
   }
 
-  protected extraBridge(): unknown[] {
-    return [door((op: unknown, a: unknown, b: unknown, c: unknown) => urlOp(op, a, b, c)), this.#entryName];
+  protected kindDoors(): KindDoors<"javascript"> {
+    return { urlOp: door((op: unknown, a: unknown, b: unknown, c: unknown) => urlOp(op, a, b, c)), entryName: this.#entryName };
   }
 
   /**

@@ -8,22 +8,44 @@ export type PreludeKind = "javascript" | "python";
 
 /** Every kind's web globals and its lockdown (one set-up, one set of locks, see lockdown.js). */
 const SHARED = ["intrinsics", "console", "encoding", "crypto", "timers", "web-globals", "lockdown"];
-/** Fragments of runtimes/isolate/ per kind (the last one returns the API), and the names of the host doors passed to each. */
-const KINDS: Record<PreludeKind, { fragments: string[]; bridge: string[] }> = {
-  javascript: {
-    fragments: [...SHARED, "url", "clone", "vfs", "capabilities", "fetch", "runner", "javascript"],
-    bridge: ["write", "armTimer", "cancelTimer", "randomBytes", "call", "urlOp", "entryName"],
-  },
-  python: {
-    fragments: [...SHARED, "runner", "capabilities", "python-vfs", "python"],
-    bridge: ["write", "armTimer", "cancelTimer", "randomBytes", "call", "asset", "runnerSource", "wheelIndex"],
-  },
+/** Fragments of runtimes/isolate/ per kind; the last one returns the API the host drives. */
+const FRAGMENTS: Record<PreludeKind, string[]> = {
+  javascript: [...SHARED, "url", "clone", "vfs", "capabilities", "fetch", "runner", "javascript"],
+  python: [...SHARED, "runner", "capabilities", "python-vfs", "python"],
 };
 const FRAGMENT_DIR = new URL("../../runtimes/isolate/", import.meta.url);
 
 /** The files a kind's prelude is assembled from, in order (the Python snapshot's key hashes them). */
 export function preludeFiles(kind: PreludeKind): URL[] {
-  return KINDS[kind].fragments.map((f) => new URL(`${f}.js`, FRAGMENT_DIR));
+  return FRAGMENTS[kind].map((f) => new URL(`${f}.js`, FRAGMENT_DIR));
+}
+
+/**
+ * The host doors handed to the prelude (the fragments read them as `bridge.<name>`): every kind's,
+ * then the kind's own. The prelude's parameter list and the argument array are both made from this
+ * table, by name, so no door can shift into another's place or go missing unnoticed.
+ */
+const DOORS = {
+  shared: ["write", "armTimer", "cancelTimer", "randomBytes", "call"],
+  javascript: ["urlOp", "entryName"],
+  python: ["asset", "runnerSource", "wheelIndex"],
+} as const satisfies Record<"shared" | PreludeKind, readonly string[]>;
+export type SharedDoors = Record<(typeof DOORS.shared)[number], unknown>;
+export type KindDoors<K extends PreludeKind> = K extends PreludeKind ? Record<(typeof DOORS)[K][number], unknown> : never;
+
+function doorNames(kind: PreludeKind): readonly string[] {
+  return [...DOORS.shared, ...DOORS[kind]];
+}
+
+/** The prelude function's arguments: each door of the table, in its parameter's place. */
+export function bridgeArguments<K extends PreludeKind>(kind: K, doors: SharedDoors & KindDoors<K>): unknown[] {
+  const names = doorNames(kind);
+  for (const name of Object.keys(doors)) if (!names.includes(name)) throw new Error(`isobox: the ${kind} prelude has no door named ${name}`);
+  return names.map((name) => {
+    const value: unknown = Object.hasOwn(doors, name) ? (doors as Record<string, unknown>)[name] : undefined;
+    if (value === undefined) throw new Error(`isobox: the ${kind} prelude's door ${name} is missing`);
+    return value;
+  });
 }
 export const PRELUDE_FILENAME = "isobox:prelude";
 
@@ -47,9 +69,9 @@ function eagerTopLevelFunctions(source: string): string {
 }
 
 function assemble(kind: PreludeKind): string {
-  const { bridge } = KINDS[kind];
+  const names = doorNames(kind).join(", ");
   const body = preludeFiles(kind).map((file) => eagerTopLevelFunctions(readFileSync(file, "utf8"))).join("\n");
-  return `(function (${bridge.join(", ")}) {\n"use strict";\nconst bridge = { ${bridge.join(", ")} };\n${body}\n})`;
+  return `(function (${names}) {\n"use strict";\nconst bridge = { ${names} };\n${body}\n})`;
 }
 
 const sources = new Map<PreludeKind, string>();

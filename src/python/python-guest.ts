@@ -6,6 +6,7 @@ import ivm from "isolated-vm";
 import { INTERRUPT_SENT, INTERRUPT_SIGNAL, SIGINT, type WireJob } from "../host/protocol.ts";
 import { door, IsolateGuest, MIN_VALUE_CAP, type GuestOutcome } from "../isolate/guest.ts";
 import { ivmOptions } from "../isolate/ivm-options.ts";
+import type { KindDoors } from "../isolate/prelude.ts";
 import { RUNNER_FILES } from "./snapshot-file.ts";
 import { assetBytes, assetText, PYODIDE_DIR, WHEEL_INDEX_JSON } from "./assets.ts";
 import { snapshotImage } from "./snapshot-image.ts";
@@ -74,7 +75,7 @@ function snapshotArguments(snapshot: Uint8Array | "make" | undefined): unknown[]
   return [copies.header.copyInto(), copies.pages.copyInto(), layout];
 }
 
-export class PythonGuest extends IsolateGuest {
+export class PythonGuest extends IsolateGuest<"python"> {
   protected readonly kind = "python";
   protected override readonly hardStopGraceMs = SOFT_STOP_GRACE_MS;
   /** Shared with the isolate (Pyodide's interrupt buffer) and, per job, with the host thread. */
@@ -100,16 +101,16 @@ export class PythonGuest extends IsolateGuest {
     }
   }
 
-  protected extraBridge(): unknown[] {
-    return [
-      door((path: unknown, binary: unknown) => {
+  protected kindDoors(): KindDoors<"python"> {
+    return {
+      asset: door((path: unknown, binary: unknown) => {
         if (typeof path !== "string") throw new TypeError("asset path must be a string");
         const bytes = assetBytes(path);
         return binary ? new ivm.ExternalCopy(bytes).copyInto({ release: true }) : Buffer.from(bytes).toString("utf8");
       }),
-      RUNNER_SOURCE,
-      WHEEL_INDEX_JSON,
-    ];
+      runnerSource: RUNNER_SOURCE,
+      wheelIndex: WHEEL_INDEX_JSON,
+    };
   }
 
   async #boot(snapshot: Uint8Array | "make" | undefined, collectGarbage = false): Promise<unknown> {
