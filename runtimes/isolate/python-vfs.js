@@ -96,12 +96,12 @@ function makePythonFiles(FS) {
   }
 
   /** Before a run: the cap for this run, an empty output folder, the job's files, cwd /home/user. */
-  function begin(setup) {
-    maxBytes = setup.maxFsBytes;
+  function begin(files, maxFsBytes) {
+    maxBytes = maxFsBytes;
     if (exists(PY_OUTPUT)) removeTree(PY_OUTPUT);
     FS.mkdirTree(PY_OUTPUT);
-    for (let i = 0; i < setup.files.length; i++) {
-      const f = setup.files[i];
+    for (let i = 0; i < files.length; i++) {
+      const f = files[i];
       const abs = PY_HOME + "/" + f.path;
       const slash = abs.lastIndexOf("/");
       FS.mkdirTree($slice(abs, 0, slash));

@@ -162,8 +162,10 @@ function installPython(bridge) {
   let settled;
   let settle;
   let done;
-  function start(code, inputJson, envJson, jobId, maxValueBytes, memoryBytes, setup) {
-    memoryCap = memoryBytes;
+  function start(rawSpec) {
+    const spec = readRunSpec(rawSpec);
+    if (spec.code === undefined) throw new $TypeError("isobox: a Python run spec has no code");
+    memoryCap = spec.memoryBytes;
     settled = undefined;
     done = new $Promise((r) => { settle = r; });
     timers.reset();
@@ -175,13 +177,13 @@ function installPython(bridge) {
     };
     let promise;
     try {
-      files.begin(setup);
-      beginRun($JSON_stringify(setup.capabilities), !!setup.session);
+      files.begin(spec.files, spec.maxFsBytes);
+      beginRun(spec.capabilitiesJson, spec.session);
       pyodide.setStdout({ batched: (s) => bridge.write(1, s + "\n") });
       pyodide.setStderr({ batched: (s) => bridge.write(2, s + "\n") });
-      const now = runnerSync(code, inputJson, envJson, jobId, maxValueBytes); // undefined input arrives as None
+      const now = runnerSync(spec.code, spec.inputJson, spec.envJson, spec.jobId, spec.maxValueBytes); // undefined input arrives as None
       if (typeof now === "string") { finish(record($JSON_parse(now))); return; }
-      promise = runner(code, inputJson, envJson, jobId, maxValueBytes);
+      promise = runner(spec.code, spec.inputJson, spec.envJson, spec.jobId, spec.maxValueBytes);
     } catch (e) {
       finish(pythonFailure(e));
       return;

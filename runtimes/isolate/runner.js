@@ -41,6 +41,43 @@ function encodeValue(value, maxBytes) {
   return record({ kind: "ok", json });
 }
 
+/**
+ * The host's run spec (GuestRunSpec in src/isolate/guest.ts), read field by field: own properties
+ * of the expected type only (threat: a session's earlier run poisoned Object.prototype, and a field
+ * absent from the copy would be read from there). A malformed spec fails the run before any of it.
+ */
+function readRunSpec(spec) {
+  if (spec === null || typeof spec !== "object") throw new $TypeError("isobox: the run spec is not an object");
+  const field = (name, type, optional) => {
+    const value = $hasOwn(spec, name) ? spec[name] : undefined;
+    if (value === undefined && optional) return undefined;
+    if (typeof value !== type) throw new $TypeError("isobox: the run spec's " + name + " is not a " + type);
+    return value;
+  };
+  const files = $hasOwn(spec, "files") ? spec.files : undefined;
+  if (!$Array_isArray(files)) throw new $TypeError("isobox: the run spec's files is not an array");
+  const list = [];
+  for (let i = 0; i < files.length; i++) {
+    const f = files[i];
+    const path = f !== null && typeof f === "object" && $hasOwn(f, "path") ? f.path : undefined;
+    const bytes = path !== undefined && $hasOwn(f, "bytes") ? f.bytes : undefined;
+    if (typeof path !== "string" || !(bytes instanceof $Uint8Array)) throw new $TypeError("isobox: the run spec's file " + i + " is malformed");
+    list[i] = record({ path, bytes });
+  }
+  return record({
+    code: field("code", "string", true),
+    inputJson: field("inputJson", "string", true),
+    envJson: field("envJson", "string"),
+    jobId: field("jobId", "string"),
+    maxValueBytes: field("maxValueBytes", "number"),
+    memoryBytes: field("memoryBytes", "number"),
+    capabilitiesJson: field("capabilitiesJson", "string"),
+    files: list,
+    maxFsBytes: field("maxFsBytes", "number"),
+    session: field("session", "boolean"),
+  });
+}
+
 /** Entries (files and folders) a job's virtual filesystem may hold. */
 const MAX_FS_ENTRIES = 10000;
 
@@ -57,7 +94,9 @@ function makeRunner(entryName, timers, uncaught, calls) {
   // once per run: each run gets its own entry hook and envelope.
   let settled;
   let done;
-  function start(inputJson, jobId, envJson, maxValueBytes, capabilitiesJson, files, maxFsBytes) {
+  function start(rawSpec) {
+    const spec = readRunSpec(rawSpec);
+    const maxFsBytes = spec.maxFsBytes;
     settled = undefined;
     timers.reset();
     let settle;
@@ -71,8 +110,8 @@ function makeRunner(entryName, timers, uncaught, calls) {
       return vfs;
     };
     if (vfs) vfs.beginRun(maxFsBytes);
-    if (files) fs().load(files);
-    const capabilities = $JSON_parse(capabilitiesJson);
+    if (spec.files.length) fs().load(spec.files);
+    const capabilities = $JSON_parse(spec.capabilitiesJson);
     // The modules `isobox:host` and `isobox:fs` read the namespaces off the entry hook (the one
     // per-guest, random-named global) while they are evaluated, before the job's own module body.
     const hook = (ns) => {
@@ -89,18 +128,18 @@ function makeRunner(entryName, timers, uncaught, calls) {
       settled = envelope;
       settle(envelope);
     };
-    $then(run(entryDone, inputJson, jobId, envJson, maxValueBytes), finish);
+    $then(run(entryDone, spec), finish);
   }
-  async function run(entryDone, inputJson, jobId, envJson, maxValueBytes) {
+  async function run(entryDone, spec) {
     try {
       const ns = await race(entryDone);
-      const input = inputJson === undefined ? undefined : $JSON_parse(inputJson);
-      const ctx = $Object_freeze({ jobId, env: $Object_freeze($JSON_parse(envJson)) });
+      const input = spec.inputJson === undefined ? undefined : $JSON_parse(spec.inputJson);
+      const ctx = $Object_freeze({ jobId: spec.jobId, env: $Object_freeze($JSON_parse(spec.envJson)) });
       const main = typeof ns.main === "function" ? ns.main : typeof ns.default === "function" ? ns.default : null;
       let value;
       if (main) value = await race($Reflect_apply(main, undefined, [input, ctx]));
       else { value = ns.default; await race(timers.idle()); }
-      return encodeValue(value, maxValueBytes);
+      return encodeValue(value, spec.maxValueBytes);
     } catch (e) {
       return record({ kind: "error", error: describeError(e) });
     }
