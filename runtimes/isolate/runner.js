@@ -81,12 +81,47 @@ function readRunSpec(spec) {
 /** Entries (files and folders) a job's virtual filesystem may hold. */
 const MAX_FS_ENTRIES = 10000;
 
+/**
+ * The entry hook: the one per-guest, random-named global the entry module calls with the job's
+ * namespace. The modules `isobox:host` and `isobox:fs` read theirs off it while they are evaluated,
+ * before the job's own module body. Resolves with the job's namespace.
+ */
+function installEntryHook(entryName, capabilities, calls, fs) {
+  let entryResolve;
+  const entryDone = new $Promise((r) => { entryResolve = r; });
+  const hook = (ns) => {
+    entryResolve(ns);
+    try { delete globalThis[entryName]; } catch { /* a guest froze its global object: harmless */ }
+  };
+  $Object_defineProperty(hook, "host", { get: () => makeHostNamespace(capabilities, calls.call) });
+  $Object_defineProperty(hook, "fs", { get: () => fs().api });
+  defineGlobal(entryName, hook);
+  return entryDone;
+}
+
+/** Wait for the module, call main(input, ctx) (or take its default export), and make the envelope. */
+async function runJob(entryDone, spec, timers, race) {
+  try {
+    const ns = await race(entryDone);
+    const input = spec.inputJson === undefined ? undefined : $JSON_parse(spec.inputJson);
+    const ctx = $Object_freeze({ jobId: spec.jobId, env: $Object_freeze($JSON_parse(spec.envJson)) });
+    const main = typeof ns.main === "function" ? ns.main : typeof ns.default === "function" ? ns.default : null;
+    let value;
+    if (main) value = await race($Reflect_apply(main, undefined, [input, ctx]));
+    else { value = ns.default; await race(timers.idle()); }
+    return encodeValue(value, spec.maxValueBytes);
+  } catch (e) {
+    return record({ kind: "error", error: describeError(e) });
+  }
+}
+
 function makeRunner(entryName, timers, uncaught, calls) {
   const race = (p) => new $Promise((resolve, reject) => {
     $then($Promise_resolve(p), resolve, reject);
     $then(uncaught, resolve, reject);
   });
-  // The filesystem lives as long as the guest: one job, or every run of a session.
+  // The filesystem is made when first needed (job files, or an import of isobox:fs) and then
+  // lives as long as the guest: one job, or every run of a session.
   let vfs = null;
 
   // The host starts `start` synchronously, then reads `poll()`; only if the job is still waiting
@@ -96,31 +131,18 @@ function makeRunner(entryName, timers, uncaught, calls) {
   let done;
   function start(rawSpec) {
     const spec = readRunSpec(rawSpec);
-    const maxFsBytes = spec.maxFsBytes;
     settled = undefined;
     timers.reset();
     let settle;
     done = new $Promise((r) => { settle = r; });
-    let entryResolve;
-    const entryDone = new $Promise((r) => { entryResolve = r; });
-    // The filesystem is made when first needed (job files, or an import of isobox:fs) and then
-    // lives as long as the guest: one job, or every run of a session.
     const fs = () => {
-      if (!vfs) vfs = makeVfs(maxFsBytes, MAX_FS_ENTRIES);
+      if (!vfs) vfs = makeVfs(spec.maxFsBytes, MAX_FS_ENTRIES);
       return vfs;
     };
-    if (vfs) vfs.beginRun(maxFsBytes);
+    if (vfs) vfs.beginRun(spec.maxFsBytes);
     if (spec.files.length) fs().load(spec.files);
     const capabilities = $JSON_parse(spec.capabilitiesJson);
-    // The modules `isobox:host` and `isobox:fs` read the namespaces off the entry hook (the one
-    // per-guest, random-named global) while they are evaluated, before the job's own module body.
-    const hook = (ns) => {
-      entryResolve(ns);
-      try { delete globalThis[entryName]; } catch { /* a guest froze its global object: harmless */ }
-    };
-    $Object_defineProperty(hook, "host", { get: () => makeHostNamespace(capabilities, calls.call) });
-    $Object_defineProperty(hook, "fs", { get: () => fs().api });
-    defineGlobal(entryName, hook);
+    const entryDone = installEntryHook(entryName, capabilities, calls, fs);
     if (capabilities.fetch) defineGlobal("fetch", makeFetch(calls.call));
     const finish = (envelope) => {
       // Output files travel with the envelope (no second call into the isolate).
@@ -128,21 +150,7 @@ function makeRunner(entryName, timers, uncaught, calls) {
       settled = envelope;
       settle(envelope);
     };
-    $then(run(entryDone, spec), finish);
-  }
-  async function run(entryDone, spec) {
-    try {
-      const ns = await race(entryDone);
-      const input = spec.inputJson === undefined ? undefined : $JSON_parse(spec.inputJson);
-      const ctx = $Object_freeze({ jobId: spec.jobId, env: $Object_freeze($JSON_parse(spec.envJson)) });
-      const main = typeof ns.main === "function" ? ns.main : typeof ns.default === "function" ? ns.default : null;
-      let value;
-      if (main) value = await race($Reflect_apply(main, undefined, [input, ctx]));
-      else { value = ns.default; await race(timers.idle()); }
-      return encodeValue(value, spec.maxValueBytes);
-    } catch (e) {
-      return record({ kind: "error", error: describeError(e) });
-    }
+    $then(runJob(entryDone, spec, timers, race), finish);
   }
   return { start, poll: () => settled, wait: () => done };
 }

@@ -60,8 +60,8 @@ function eagerTopLevelFunctions(source: string): string {
   return source
     .split("\n")
     .map((line) => {
-      const m = /^function (\w+)\(/.exec(line);
-      if (m) { open = true; return line.replace(/^function (\w+)\(/, "const $1 = (function $1("); }
+      const m = /^(async )?function (\w+)\(/.exec(line);
+      if (m) { open = true; return line.replace(/^(async )?function (\w+)\(/, "const $2 = ($1function $2("); }
       if (open && line === "}") { open = false; return "});"; }
       return line;
     })
