@@ -11,7 +11,7 @@ const SHARED = ["intrinsics", "console", "encoding", "crypto", "timers", "web-gl
 /** Fragments of runtimes/isolate/ per kind; the last one returns the API the host drives. */
 const FRAGMENTS: Record<PreludeKind, string[]> = {
   javascript: [...SHARED, "url", "clone", "vfs", "capabilities", "fetch", "runner", "javascript"],
-  python: [...SHARED, "runner", "capabilities", "python-vfs", "python"],
+  python: [...SHARED, "runner", "capabilities", "python-vfs", "python-shims", "python-restore", "python-run", "python"],
 };
 const FRAGMENT_DIR = new URL("../../runtimes/isolate/", import.meta.url);
 
