@@ -35,6 +35,7 @@ const $split = $uncurry(String.prototype.split);
 const $slice = $uncurry(String.prototype.slice);
 const $includes = $uncurry(String.prototype.includes);
 const $then = $uncurry(Promise.prototype.then);
+const $hasOwn = $uncurry(Object.prototype.hasOwnProperty);
 
 /** Define a non-enumerable global, as the web platform does for its APIs. */
 function defineGlobal(name, value) {

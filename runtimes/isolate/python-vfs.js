@@ -11,126 +11,137 @@ const ENOSPC = 51;
 /** Harvest walks at most this many entries (threat: a folder of a million names stalling the host). */
 const PY_MAX_SCANNED = 20000;
 
-function makePythonFiles(FS) {
-  let maxBytes = 0;
-  let used = 0;
-  let entries = 0;
-  const full = () => new FS.ErrnoError(ENOSPC);
-  const fileNode = (target) => {
-    try {
-      const node = typeof target === "string" ? FS.lookupPath(target, { follow: false }).node : target;
-      return node && FS.isFile(node.mode) ? node : null;
-    } catch { return null; }
-  };
-  const size = (node) => (node && node.usedBytes) || 0;
+/** The regular file at `target` (a path or a node), else null. */
+function pyFileNode(FS, target) {
+  try {
+    const node = typeof target === "string" ? FS.lookupPath(target, { follow: false }).node : target;
+    return node && FS.isFile(node.mode) ? node : null;
+  } catch { return null; }
+}
+const pyFileSize = (node) => (node && node.usedBytes) || 0;
 
+/** Bytes: a write or truncate that would take the files past the run's cap fails with ENOSPC. */
+function capPythonFileBytes(FS, budget) {
   const write = FS.write;
   FS.write = function (stream, buffer, offset, length, position, canOwn) {
     const node = stream && stream.node;
     if (node && FS.isFile(node.mode)) {
-      const at = stream.flags & O_APPEND ? size(node) : typeof position === "number" ? position : stream.position;
-      const growth = $Math_max(0, at + length - size(node));
-      if (used + growth > maxBytes) throw full();
+      const at = stream.flags & O_APPEND ? pyFileSize(node) : typeof position === "number" ? position : stream.position;
+      const growth = $Math_max(0, at + length - pyFileSize(node));
+      if (budget.used + growth > budget.maxBytes) throw new FS.ErrnoError(ENOSPC);
       const written = $Reflect_apply(write, this, [stream, buffer, offset, length, position, canOwn]);
-      used += growth;
+      budget.used += growth;
       return written;
     }
     return $Reflect_apply(write, this, [stream, buffer, offset, length, position, canOwn]);
   };
   const truncate = FS.truncate;
   FS.truncate = function (target, len) {
-    const node = fileNode(target);
-    const before = size(node);
-    if (node && len > before && used + (len - before) > maxBytes) throw full();
+    const node = pyFileNode(FS, target);
+    const before = pyFileSize(node);
+    if (node && len > before && budget.used + (len - before) > budget.maxBytes) throw new FS.ErrnoError(ENOSPC);
     const r = $Reflect_apply(truncate, this, [target, len]);
-    if (node) used = $Math_max(0, used + size(node) - before);
+    if (node) budget.used = $Math_max(0, budget.used + pyFileSize(node) - before);
     return r;
   };
+}
+
+/** Entries: made by mknod and symlink (at most PY_MAX_ENTRIES), given back (with their bytes) by unlink, rmdir and rename. */
+function capPythonEntries(FS, budget) {
   const unlink = FS.unlink;
   FS.unlink = function (path) {
-    const node = fileNode(path);
+    const node = pyFileNode(FS, path);
     const r = $Reflect_apply(unlink, this, [path]);
-    used = $Math_max(0, used - size(node));
-    entries = $Math_max(0, entries - 1);
+    budget.used = $Math_max(0, budget.used - pyFileSize(node));
+    budget.entries = $Math_max(0, budget.entries - 1);
     return r;
   };
   const rmdir = FS.rmdir;
   FS.rmdir = function (path) {
     const r = $Reflect_apply(rmdir, this, [path]);
-    entries = $Math_max(0, entries - 1);
+    budget.entries = $Math_max(0, budget.entries - 1);
     return r;
   };
   const rename = FS.rename;
   FS.rename = function (from, to) {
-    const replaced = fileNode(to);
+    const replaced = pyFileNode(FS, to);
     const r = $Reflect_apply(rename, this, [from, to]);
-    if (replaced && replaced !== fileNode(to)) used = $Math_max(0, used - size(replaced));
+    if (replaced && replaced !== pyFileNode(FS, to)) budget.used = $Math_max(0, budget.used - pyFileSize(replaced));
     return r;
   };
   const mknod = FS.mknod;
   FS.mknod = function (path, mode, dev) {
-    if (entries >= PY_MAX_ENTRIES) throw full();
+    if (budget.entries >= PY_MAX_ENTRIES) throw new FS.ErrnoError(ENOSPC);
     const r = $Reflect_apply(mknod, this, [path, mode, dev]);
-    entries++;
+    budget.entries++;
     return r;
   };
   const symlink = FS.symlink;
   FS.symlink = function (target, path) {
-    if (entries >= PY_MAX_ENTRIES) throw full();
+    if (budget.entries >= PY_MAX_ENTRIES) throw new FS.ErrnoError(ENOSPC);
     const r = $Reflect_apply(symlink, this, [target, path]);
-    entries++;
+    budget.entries++;
     return r;
   };
+}
 
-  function exists(path) {
-    try { FS.lookupPath(path, { follow: false }); return true; } catch { return false; }
+function pyExists(FS, path) {
+  try { FS.lookupPath(path, { follow: false }); return true; } catch { return false; }
+}
+function pyRemoveTree(FS, path) {
+  const names = FS.readdir(path);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i];
+    if (name === "." || name === "..") continue;
+    const child = path + "/" + name;
+    if (FS.isDir(FS.lstat(child).mode)) { pyRemoveTree(FS, child); FS.rmdir(child); } else FS.unlink(child);
   }
-  function removeTree(path) {
-    const names = FS.readdir(path);
+}
+
+/** Before a run: the cap for this run, an empty output folder, the job's files, cwd /home/user. */
+function beginPythonFiles(FS, budget, files, maxFsBytes) {
+  budget.maxBytes = maxFsBytes;
+  if (pyExists(FS, PY_OUTPUT)) pyRemoveTree(FS, PY_OUTPUT);
+  FS.mkdirTree(PY_OUTPUT);
+  for (let i = 0; i < files.length; i++) {
+    const f = files[i];
+    const abs = PY_HOME + "/" + f.path;
+    const slash = abs.lastIndexOf("/");
+    FS.mkdirTree($slice(abs, 0, slash));
+    FS.writeFile(abs, f.bytes);
+  }
+  FS.chdir(PY_HOME);
+}
+
+/** Regular files under /home/user/output, never through a symlink: [path relative to /home/user, bytes]. */
+function harvestPythonFiles(FS) {
+  const out = [];
+  const stack = [PY_OUTPUT];
+  let scanned = 0;
+  while (stack.length) {
+    const dir = stack.pop();
+    let names;
+    try { names = FS.readdir(dir); } catch { continue; }
     for (let i = 0; i < names.length; i++) {
       const name = names[i];
       if (name === "." || name === "..") continue;
-      const child = path + "/" + name;
-      if (FS.isDir(FS.lstat(child).mode)) { removeTree(child); FS.rmdir(child); } else FS.unlink(child);
+      if (++scanned > PY_MAX_SCANNED) return out;
+      const path = dir + "/" + name;
+      const st = FS.lstat(path);
+      if (FS.isDir(st.mode)) stack[stack.length] = path;
+      else if (FS.isFile(st.mode)) out[out.length] = record({ path: $slice(path, PY_HOME.length + 1), bytes: FS.readFile(path) });
+      // symlinks and devices are skipped (threat: output/x -> /lib/python… or a loop)
     }
   }
+  return out;
+}
 
-  /** Before a run: the cap for this run, an empty output folder, the job's files, cwd /home/user. */
-  function begin(setup) {
-    maxBytes = setup.maxFsBytes;
-    if (exists(PY_OUTPUT)) removeTree(PY_OUTPUT);
-    FS.mkdirTree(PY_OUTPUT);
-    for (let i = 0; i < setup.files.length; i++) {
-      const f = setup.files[i];
-      const abs = PY_HOME + "/" + f.path;
-      const slash = abs.lastIndexOf("/");
-      FS.mkdirTree($slice(abs, 0, slash));
-      FS.writeFile(abs, f.bytes);
-    }
-    FS.chdir(PY_HOME);
-  }
-
-  /** Regular files under /home/user/output, never through a symlink: [path relative to /home/user, bytes]. */
-  function harvest() {
-    const out = [];
-    const stack = [PY_OUTPUT];
-    let scanned = 0;
-    while (stack.length) {
-      const dir = stack.pop();
-      let names;
-      try { names = FS.readdir(dir); } catch { continue; }
-      for (let i = 0; i < names.length; i++) {
-        const name = names[i];
-        if (name === "." || name === "..") continue;
-        if (++scanned > PY_MAX_SCANNED) return out;
-        const path = dir + "/" + name;
-        const st = FS.lstat(path);
-        if (FS.isDir(st.mode)) stack[stack.length] = path;
-        else if (FS.isFile(st.mode)) out[out.length] = record({ path: $slice(path, PY_HOME.length + 1), bytes: FS.readFile(path) });
-        // symlinks and devices are skipped (threat: output/x -> /lib/python… or a loop)
-      }
-    }
-    return out;
-  }
-  return { begin, harvest };
+function makePythonFiles(FS) {
+  const budget = record({ maxBytes: 0, used: 0, entries: 0 });
+  capPythonFileBytes(FS, budget);
+  capPythonEntries(FS, budget);
+  return {
+    begin: (files, maxFsBytes) => beginPythonFiles(FS, budget, files, maxFsBytes),
+    harvest: () => harvestPythonFiles(FS),
+  };
 }

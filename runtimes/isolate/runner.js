@@ -41,15 +41,87 @@ function encodeValue(value, maxBytes) {
   return record({ kind: "ok", json });
 }
 
+/**
+ * The host's run spec (GuestRunSpec in src/isolate/guest.ts), read field by field: own properties
+ * of the expected type only (threat: a session's earlier run poisoned Object.prototype, and a field
+ * absent from the copy would be read from there). A malformed spec fails the run before any of it.
+ */
+function readRunSpec(spec) {
+  if (spec === null || typeof spec !== "object") throw new $TypeError("isobox: the run spec is not an object");
+  const field = (name, type, optional) => {
+    const value = $hasOwn(spec, name) ? spec[name] : undefined;
+    if (value === undefined && optional) return undefined;
+    if (typeof value !== type) throw new $TypeError("isobox: the run spec's " + name + " is not a " + type);
+    return value;
+  };
+  const files = $hasOwn(spec, "files") ? spec.files : undefined;
+  if (!$Array_isArray(files)) throw new $TypeError("isobox: the run spec's files is not an array");
+  const list = [];
+  for (let i = 0; i < files.length; i++) {
+    const f = files[i];
+    const path = f !== null && typeof f === "object" && $hasOwn(f, "path") ? f.path : undefined;
+    const bytes = path !== undefined && $hasOwn(f, "bytes") ? f.bytes : undefined;
+    if (typeof path !== "string" || !(bytes instanceof $Uint8Array)) throw new $TypeError("isobox: the run spec's file " + i + " is malformed");
+    list[i] = record({ path, bytes });
+  }
+  return record({
+    code: field("code", "string", true),
+    inputJson: field("inputJson", "string", true),
+    envJson: field("envJson", "string"),
+    jobId: field("jobId", "string"),
+    maxValueBytes: field("maxValueBytes", "number"),
+    memoryBytes: field("memoryBytes", "number"),
+    capabilitiesJson: field("capabilitiesJson", "string"),
+    files: list,
+    maxFsBytes: field("maxFsBytes", "number"),
+    session: field("session", "boolean"),
+  });
+}
+
 /** Entries (files and folders) a job's virtual filesystem may hold. */
 const MAX_FS_ENTRIES = 10000;
+
+/**
+ * The entry hook: the one per-guest, random-named global the entry module calls with the job's
+ * namespace. The modules `isobox:host` and `isobox:fs` read theirs off it while they are evaluated,
+ * before the job's own module body. Resolves with the job's namespace.
+ */
+function installEntryHook(entryName, capabilities, calls, fs) {
+  let entryResolve;
+  const entryDone = new $Promise((r) => { entryResolve = r; });
+  const hook = (ns) => {
+    entryResolve(ns);
+    try { delete globalThis[entryName]; } catch { /* a guest froze its global object: harmless */ }
+  };
+  $Object_defineProperty(hook, "host", { get: () => makeHostNamespace(capabilities, calls.call) });
+  $Object_defineProperty(hook, "fs", { get: () => fs().api });
+  defineGlobal(entryName, hook);
+  return entryDone;
+}
+
+/** Wait for the module, call main(input, ctx) (or take its default export), and make the envelope. */
+async function runJob(entryDone, spec, timers, race) {
+  try {
+    const ns = await race(entryDone);
+    const input = spec.inputJson === undefined ? undefined : $JSON_parse(spec.inputJson);
+    const ctx = $Object_freeze({ jobId: spec.jobId, env: $Object_freeze($JSON_parse(spec.envJson)) });
+    const main = typeof ns.main === "function" ? ns.main : typeof ns.default === "function" ? ns.default : null;
+    let value;
+    if (main) value = await race($Reflect_apply(main, undefined, [input, ctx]));
+    else { value = ns.default; await race(timers.idle()); }
+    return encodeValue(value, spec.maxValueBytes);
+  } catch (e) {
+    return record({ kind: "error", error: describeError(e) });
+  }
+}
 
 function makeRunner(entryName, timers, uncaught, calls) {
   const race = (p) => new $Promise((resolve, reject) => {
     $then($Promise_resolve(p), resolve, reject);
     $then(uncaught, resolve, reject);
   });
-  // The filesystem lives as long as the guest: one job, or every run of a session.
+  // The filesystem is made when first needed (job files, or an import of isobox:fs) and then
+  // lives as long as the guest: one job, or every run of a session.
   let vfs = null;
 
   // The host starts `start` synchronously, then reads `poll()`; only if the job is still waiting
@@ -57,31 +129,20 @@ function makeRunner(entryName, timers, uncaught, calls) {
   // once per run: each run gets its own entry hook and envelope.
   let settled;
   let done;
-  function start(inputJson, jobId, envJson, maxValueBytes, capabilitiesJson, files, maxFsBytes) {
+  function start(rawSpec) {
+    const spec = readRunSpec(rawSpec);
     settled = undefined;
     timers.reset();
     let settle;
     done = new $Promise((r) => { settle = r; });
-    let entryResolve;
-    const entryDone = new $Promise((r) => { entryResolve = r; });
-    // The filesystem is made when first needed (job files, or an import of isobox:fs) and then
-    // lives as long as the guest: one job, or every run of a session.
     const fs = () => {
-      if (!vfs) vfs = makeVfs(maxFsBytes, MAX_FS_ENTRIES);
+      if (!vfs) vfs = makeVfs(spec.maxFsBytes, MAX_FS_ENTRIES);
       return vfs;
     };
-    if (vfs) vfs.beginRun(maxFsBytes);
-    if (files) fs().load(files);
-    const capabilities = $JSON_parse(capabilitiesJson);
-    // The modules `isobox:host` and `isobox:fs` read the namespaces off the entry hook (the one
-    // per-guest, random-named global) while they are evaluated, before the job's own module body.
-    const hook = (ns) => {
-      entryResolve(ns);
-      try { delete globalThis[entryName]; } catch { /* a guest froze its global object: harmless */ }
-    };
-    $Object_defineProperty(hook, "host", { get: () => makeHostNamespace(capabilities, calls.call) });
-    $Object_defineProperty(hook, "fs", { get: () => fs().api });
-    defineGlobal(entryName, hook);
+    if (vfs) vfs.beginRun(spec.maxFsBytes);
+    if (spec.files.length) fs().load(spec.files);
+    const capabilities = $JSON_parse(spec.capabilitiesJson);
+    const entryDone = installEntryHook(entryName, capabilities, calls, fs);
     if (capabilities.fetch) defineGlobal("fetch", makeFetch(calls.call));
     const finish = (envelope) => {
       // Output files travel with the envelope (no second call into the isolate).
@@ -89,21 +150,7 @@ function makeRunner(entryName, timers, uncaught, calls) {
       settled = envelope;
       settle(envelope);
     };
-    $then(run(entryDone, inputJson, jobId, envJson, maxValueBytes), finish);
-  }
-  async function run(entryDone, inputJson, jobId, envJson, maxValueBytes) {
-    try {
-      const ns = await race(entryDone);
-      const input = inputJson === undefined ? undefined : $JSON_parse(inputJson);
-      const ctx = $Object_freeze({ jobId, env: $Object_freeze($JSON_parse(envJson)) });
-      const main = typeof ns.main === "function" ? ns.main : typeof ns.default === "function" ? ns.default : null;
-      let value;
-      if (main) value = await race($Reflect_apply(main, undefined, [input, ctx]));
-      else { value = ns.default; await race(timers.idle()); }
-      return encodeValue(value, maxValueBytes);
-    } catch (e) {
-      return record({ kind: "error", error: describeError(e) });
-    }
+    $then(runJob(entryDone, spec, timers, race), finish);
   }
   return { start, poll: () => settled, wait: () => done };
 }

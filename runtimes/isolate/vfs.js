@@ -63,8 +63,12 @@ function encodingOf(options) {
   return null;
 }
 
-function makeVfs(maxBytes, maxEntries) {
-  const nodes = new $Map(); // absolute path → { dir: true } | { bytes: Uint8Array }, plus mtimeMs
+/**
+ * The tree itself: absolute path → { dir: true } | { bytes: Uint8Array }, plus mtimeMs. Every write
+ * goes through put() or mkdirOne(), every removal through remove(), so the caps are kept in one place.
+ */
+function makeVfsStore(maxBytes, maxEntries) {
+  const nodes = new $Map();
   let used = 0;
   const now = () => $Date_now();
   for (const d of ["/", "/home", HOME, OUTPUT, "/tmp"]) nodes.set(d, { dir: true, mtimeMs: now() });
@@ -88,12 +92,15 @@ function makeVfs(maxBytes, maxEntries) {
     return names.sort();
   }
   // Threat: a guest filling host memory or the harvest through the filesystem: bytes and entries capped.
+  function checkRoom(abs, growth, syscall) {
+    if (used + growth > maxBytes) throw vfsError("ENOSPC", syscall, abs, "no space left on device (the job's maxFsBytes is " + maxBytes + ")");
+  }
   function put(abs, bytes, syscall) {
     const old = nodes.get(abs);
     if (old && old.dir) throw vfsError("EISDIR", syscall, abs, "illegal operation on a directory");
     parentDir(abs, syscall);
     const growth = bytes.byteLength - (old ? old.bytes.byteLength : 0);
-    if (used + growth > maxBytes) throw vfsError("ENOSPC", syscall, abs, "no space left on device (the job's maxFsBytes is " + maxBytes + ")");
+    checkRoom(abs, growth, syscall);
     if (!old && nodes.size >= maxEntries) throw vfsError("ENOSPC", syscall, abs, "too many files (at most " + maxEntries + ")");
     used += growth;
     nodes.set(abs, { bytes, mtimeMs: now() });
@@ -107,11 +114,23 @@ function makeVfs(maxBytes, maxEntries) {
     if (n && !n.dir) used -= n.bytes.byteLength;
     nodes.delete(abs);
   }
+  /** Every path under `abs` (not `abs` itself). */
+  function below(abs) {
+    const prefix = abs + "/";
+    const out = [];
+    nodes.forEach((_, key) => { if ($slice(key, 0, prefix.length) === prefix) out[out.length] = key; });
+    return out;
+  }
+  const setMaxBytes = (max) => { maxBytes = max; };
+  return { nodes, need, parentDir, children, checkRoom, put, mkdirOne, remove, below, setMaxBytes };
+}
 
-  const api = {
+/** readFile, writeFile and appendFile of `isobox:fs`. */
+function vfsFileOps(store) {
+  return {
     async readFile(path, options) {
       const abs = resolvePath(path);
-      const n = need(abs, "open");
+      const n = store.need(abs, "open");
       if (n.dir) throw vfsError("EISDIR", "read", abs, "illegal operation on a directory");
       const enc = encodingOf(options);
       if (enc === "utf8" || enc === "utf-8") return new TextDecoder().decode(n.bytes);
@@ -121,118 +140,134 @@ function makeVfs(maxBytes, maxEntries) {
     },
     async writeFile(path, data, options) {
       const abs = resolvePath(path);
-      put(abs, dataBytes(data, encodingOf(options)), "open");
+      store.put(abs, dataBytes(data, encodingOf(options)), "open");
     },
     async appendFile(path, data, options) {
       const abs = resolvePath(path);
       const extra = dataBytes(data, encodingOf(options));
-      const old = nodes.get(abs);
+      const old = store.nodes.get(abs);
       if (old && old.dir) throw vfsError("EISDIR", "open", abs, "illegal operation on a directory");
       const prev = old ? old.bytes : new $Uint8Array(0);
-      if (used + extra.byteLength > maxBytes) throw vfsError("ENOSPC", "write", abs, "no space left on device (the job's maxFsBytes is " + maxBytes + ")");
+      store.checkRoom(abs, extra.byteLength, "write");
       const bytes = new $Uint8Array(prev.byteLength + extra.byteLength);
       bytes.set(prev, 0);
       bytes.set(extra, prev.byteLength);
-      put(abs, bytes, "open");
+      store.put(abs, bytes, "open");
     },
+  };
+}
+
+/** mkdir and readdir of `isobox:fs`. */
+function vfsDirOps(store) {
+  return {
     async mkdir(path, options) {
       const abs = resolvePath(path);
       const recursive = !!(options && options.recursive);
-      const existing = nodes.get(abs);
+      const existing = store.nodes.get(abs);
       if (existing) {
         if (recursive && existing.dir) return undefined;
         throw vfsError("EEXIST", "mkdir", abs, "file already exists");
       }
-      if (!recursive) { parentDir(abs, "mkdir"); mkdirOne(abs); return undefined; }
+      if (!recursive) { store.parentDir(abs, "mkdir"); store.mkdirOne(abs); return undefined; }
       const parts = $split($slice(abs, 1), "/");
       let cur = "";
       let first;
       for (let i = 0; i < parts.length; i++) {
         cur += "/" + parts[i];
-        const n = nodes.get(cur);
+        const n = store.nodes.get(cur);
         if (n && !n.dir) throw vfsError("ENOTDIR", "mkdir", abs, "not a directory");
-        if (!n) { mkdirOne(cur); first ??= cur; }
+        if (!n) { store.mkdirOne(cur); first ??= cur; }
       }
       return first;
     },
     async readdir(path, options) {
       const abs = resolvePath(path);
-      const n = need(abs, "scandir");
+      const n = store.need(abs, "scandir");
       if (!n.dir) throw vfsError("ENOTDIR", "scandir", abs, "not a directory");
-      const names = children(abs);
+      const names = store.children(abs);
       if (!(options && options.withFileTypes)) return names;
       return names.map((name) => {
-        const dir = !!nodes.get((abs === "/" ? "" : abs) + "/" + name).dir;
+        const dir = !!store.nodes.get((abs === "/" ? "" : abs) + "/" + name).dir;
         return $Object_freeze({ name, isFile: () => !dir, isDirectory: () => dir });
       });
     },
+  };
+}
+
+/** stat, access, rm, unlink and rename of `isobox:fs`. */
+function vfsEntryOps(store) {
+  return {
     async stat(path) {
       const abs = resolvePath(path);
-      const n = need(abs, "stat");
+      const n = store.need(abs, "stat");
       const dir = !!n.dir;
       return $Object_freeze({ size: dir ? 0 : n.bytes.byteLength, mtimeMs: n.mtimeMs, mtime: new Date(n.mtimeMs), isFile: () => !dir, isDirectory: () => dir });
     },
     async access(path) {
-      need(resolvePath(path), "access");
+      store.need(resolvePath(path), "access");
     },
     async rm(path, options) {
       const abs = resolvePath(path);
-      const n = nodes.get(abs);
+      const n = store.nodes.get(abs);
       if (!n) { if (options && options.force) return; throw vfsError("ENOENT", "rm", abs, "no such file or directory"); }
       if (n.dir) {
         if (!(options && options.recursive)) throw vfsError("ERR_FS_EISDIR", "rm", abs, "Path is a directory");
         if (abs === "/" || abs === HOME || abs === OUTPUT) throw vfsError("EPERM", "rm", abs, "operation not permitted");
-        const prefix = abs + "/";
-        const doomed = [];
-        nodes.forEach((_, key) => { if ($slice(key, 0, prefix.length) === prefix) doomed[doomed.length] = key; });
-        for (let i = 0; i < doomed.length; i++) remove(doomed[i]);
+        const doomed = store.below(abs);
+        for (let i = 0; i < doomed.length; i++) store.remove(doomed[i]);
       }
-      remove(abs);
+      store.remove(abs);
     },
     async unlink(path) {
       const abs = resolvePath(path);
-      const n = need(abs, "unlink");
+      const n = store.need(abs, "unlink");
       if (n.dir) throw vfsError("EISDIR", "unlink", abs, "illegal operation on a directory");
-      remove(abs);
+      store.remove(abs);
     },
     async rename(from, to) {
       const a = resolvePath(from);
       const b = resolvePath(to);
-      const n = need(a, "rename");
+      const n = store.need(a, "rename");
       if (n.dir) throw vfsError("EISDIR", "rename", a, "renaming directories is not supported");
-      put(b, n.bytes, "rename");
-      if (a !== b) remove(a);
+      store.put(b, n.bytes, "rename");
+      if (a !== b) store.remove(a);
     },
   };
+}
+
+function makeVfs(maxBytes, maxEntries) {
+  const store = makeVfsStore(maxBytes, maxEntries);
+  // One null-prototype object of functions, in the order Object.keys(fs) shows: guest code gets
+  // functions, never the map.
+  const api = record({});
+  const groups = [vfsFileOps(store), vfsDirOps(store), vfsEntryOps(store)];
+  for (let g = 0; g < groups.length; g++) {
+    const names = $Object_keys(groups[g]);
+    for (let i = 0; i < names.length; i++) api[names[i]] = groups[g][names[i]];
+  }
 
   /** Files under /home/user/output, for the job's result: [path relative to /home/user, bytes]. */
   function harvest() {
     const out = [];
     const prefix = OUTPUT + "/";
-    nodes.forEach((n, key) => {
+    store.nodes.forEach((n, key) => {
       if (!n.dir && $slice(key, 0, prefix.length) === prefix) out[out.length] = record({ path: $slice(key, HOME.length + 1), bytes: n.bytes });
     });
     return out;
   }
   /** A session's next run: the output folder starts empty, the new run's cap applies. */
   function beginRun(max) {
-    maxBytes = max;
-    const prefix = OUTPUT + "/";
-    const doomed = [];
-    nodes.forEach((_, key) => { if ($slice(key, 0, prefix.length) === prefix) doomed[doomed.length] = key; });
-    for (let i = 0; i < doomed.length; i++) remove(doomed[i]);
+    store.setMaxBytes(max);
+    const doomed = store.below(OUTPUT);
+    for (let i = 0; i < doomed.length; i++) store.remove(doomed[i]);
   }
   function load(files) {
     for (let i = 0; i < files.length; i++) {
       const abs = HOME + "/" + files[i].path;
       const parent = parentOf(abs);
-      if (!nodes.has(parent)) api.mkdir(parent, { recursive: true });
-      put(abs, files[i].bytes, "open");
+      if (!store.nodes.has(parent)) api.mkdir(parent, { recursive: true });
+      store.put(abs, files[i].bytes, "open");
     }
   }
-  // A fresh object each call: guest code gets functions, never the map.
-  const exported = record({});
-  const names = $Object_keys(api);
-  for (let i = 0; i < names.length; i++) exported[names[i]] = api[names[i]];
-  return { api: $Object_freeze(exported), harvest, load, beginRun };
+  return { api: $Object_freeze(api), harvest, load, beginRun };
 }

@@ -24,7 +24,7 @@ import { harvestFiles, type HarvestedFile } from "../vfs/harvest.ts";
 import { ivmOptions } from "./ivm-options.ts";
 import { JobLimits } from "./limits.ts";
 import type { Fd, OutputSink } from "./output.ts";
-import { compilePrelude, type PreludeKind } from "./prelude.ts";
+import { bridgeArguments, compilePrelude, type KindDoors, type PreludeKind } from "./prelude.ts";
 import { errorFromHost, remapError } from "./stack.ts";
 
 export interface GuestOutcome {
@@ -65,7 +65,46 @@ function optionalFunction(api: ivm.Reference, name: string): ivm.Reference | nul
 /** A returned value may always be this large, whatever maxOutputBytes says. */
 export const MIN_VALUE_CAP = 16 * 1024 * 1024;
 
-export abstract class IsolateGuest {
+/**
+ * What the prelude's `start(spec)` gets for one run, the same shape for every guest kind: one plain
+ * object of strings, numbers and file bytes, copied into the isolate (never a Reference). The
+ * prelude reads it field by field, own properties only (runner.js `readRunSpec`).
+ */
+export interface GuestRunSpec {
+  /** A Python job's source; a JavaScript job's module is compiled and linked by the host instead. */
+  code?: string;
+  /** The job's input as JSON; absent when it has none. */
+  inputJson?: string;
+  envJson: string;
+  jobId: string;
+  /** The largest value the job may return, in bytes of JSON. */
+  maxValueBytes: number;
+  /** The job's memory cap, for what isolated-vm does not count (a Python guest's WebAssembly memory). */
+  memoryBytes: number;
+  capabilitiesJson: string;
+  /** Written under /home/user before the job's code runs. */
+  files: { path: string; bytes: Uint8Array }[];
+  maxFsBytes: number;
+  /** The guest lives on for the session's next run. */
+  session: boolean;
+}
+
+export function runSpec(job: WireJob): GuestRunSpec {
+  const spec: GuestRunSpec = {
+    envJson: JSON.stringify(job.env),
+    jobId: job.id,
+    maxValueBytes: Math.max(MIN_VALUE_CAP, job.limits.maxOutputBytes),
+    memoryBytes: job.limits.memoryMb * 1024 * 1024,
+    capabilitiesJson: JSON.stringify(job.capabilities),
+    files: job.files,
+    maxFsBytes: job.limits.maxFsBytes,
+    session: job.session !== undefined,
+  };
+  if (job.inputJson !== undefined) spec.inputJson = job.inputJson;
+  return spec;
+}
+
+export abstract class IsolateGuest<K extends PreludeKind = PreludeKind> {
   protected context!: ivm.Context;
   protected start!: ivm.Reference;
   protected poll!: ivm.Reference;
@@ -95,9 +134,9 @@ export abstract class IsolateGuest {
   }
 
   /** Which prelude this guest runs (runtimes/isolate/, see prelude.ts). */
-  protected abstract readonly kind: PreludeKind;
-  /** The kind's own doors, after the shared ones (write, timers, random bytes). */
-  protected abstract extraBridge(): unknown[];
+  protected abstract readonly kind: K;
+  /** The kind's own doors, by name (prelude.ts lists them), beside the shared ones made here. */
+  protected abstract kindDoors(): KindDoors<K>;
 
   /**
    * Set-up runs only our prelude, never guest code: synchronous calls skip the thread round trips.
@@ -123,26 +162,26 @@ export abstract class IsolateGuest {
     }
   }
 
-  /** The guest's only doors to the host, in the order the prelude expects (see prelude.ts). */
+  /** The guest's only doors to the host, by name; prelude.ts puts each in its parameter's place. */
   #bridge(): unknown[] {
-    return [
-      door((fd: unknown, text: unknown) => {
+    return bridgeArguments(this.kind, {
+      write: door((fd: unknown, text: unknown) => {
         if ((fd === 1 || fd === 2) && typeof text === "string") this.#sink?.write(fd as Fd, text);
       }),
-      door((id: unknown, ms: unknown) => this.#armTimer(id, ms)),
-      door((id: unknown) => {
+      armTimer: door((id: unknown, ms: unknown) => this.#armTimer(id, ms)),
+      cancelTimer: door((id: unknown) => {
         if (typeof id !== "number") return;
         clearTimeout(this.#timers.get(id));
         this.#timers.delete(id);
       }),
-      door((n: unknown) => {
+      randomBytes: door((n: unknown) => {
         // Threat: a guest asking for a huge buffer to grow host memory; the Web Crypto cap is 64 KiB.
         if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > 65536) throw new RangeError("invalid random byte count");
         return new Uint8Array(randomBytes(n));
       }),
-      door((kind: unknown, name: unknown, argsJson: unknown, callId: unknown) => this.#call(kind, name, argsJson, callId)),
-      ...this.extraBridge(),
-    ];
+      call: door((kind: unknown, name: unknown, argsJson: unknown, callId: unknown) => this.#call(kind, name, argsJson, callId)),
+      ...this.kindDoors(),
+    });
   }
 
   #armTimer(id: unknown, ms: unknown): void {

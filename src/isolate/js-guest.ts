@@ -3,9 +3,10 @@
 import { randomBytes } from "node:crypto";
 import type ivm from "isolated-vm";
 import type { WireJob } from "../contract/admitted.ts";
-import { door, IsolateGuest, MIN_VALUE_CAP, type GuestOutcome } from "./guest.ts";
+import { door, IsolateGuest, runSpec, type GuestOutcome } from "./guest.ts";
 import { importError } from "./imports.ts";
 import { ivmOptions } from "./ivm-options.ts";
+import type { KindDoors } from "./prelude.ts";
 import { keeperModuleSource, withSessionKeeper, type KeeperNames } from "./session-keep.ts";
 import { urlOp } from "./url-op.ts";
 
@@ -42,7 +43,7 @@ function keeperNames(): KeeperNames {
 /** Longest the session keeper may run (it only assigns globals; a guest's setters could stall it). */
 const KEEP_TIMEOUT_MS = 250;
 
-export class JsGuest extends IsolateGuest {
+export class JsGuest extends IsolateGuest<"javascript"> {
   protected readonly kind = "javascript";
   readonly #entryName = `__isobox_entry_${randomBytes(12).toString("hex")}`;
 
@@ -52,8 +53,8 @@ export class JsGuest extends IsolateGuest {
     return guest;
   }
 
-  protected extraBridge(): unknown[] {
-    return [door((op: unknown, a: unknown, b: unknown, c: unknown) => urlOp(op, a, b, c)), this.#entryName];
+  protected kindDoors(): KindDoors<"javascript"> {
+    return { urlOp: door((op: unknown, a: unknown, b: unknown, c: unknown) => urlOp(op, a, b, c)), entryName: this.#entryName };
   }
 
   /**
@@ -106,15 +107,13 @@ export class JsGuest extends IsolateGuest {
       if (specifier === "isobox:user") return user;
       throw importError(specifier);
     });
-    const maxValue = Math.max(MIN_VALUE_CAP, job.limits.maxOutputBytes);
     // Guest code runs synchronously on this thread, in slices bounded by isolated-vm's own timeout
     // (set to what is left of the wall and CPU budgets): a round trip to the isolate's thread pool
     // costs ~1 ms here, more than most jobs. Between slices (awaits, timers) the guest is idle and the
     // JobLimits watchdog runs. The runner starts first and waits for the entry hook, so top-level
     // await is honoured.
-    const files = job.files.length ? job.files : undefined;
-    const start = [job.inputJson, job.id, JSON.stringify(job.env), maxValue, JSON.stringify(job.capabilities), files, job.limits.maxFsBytes];
-    this.start.applySync(undefined, start, ivmOptions({ arguments: { copy: true }, timeout: this.remaining() }));
+    const spec = runSpec(job);
+    this.start.applySync(undefined, [spec], ivmOptions({ arguments: { copy: true }, timeout: this.remaining() }));
     let envelope: unknown;
     try {
       entry.evaluateSync(ivmOptions({ timeout: this.remaining() }));
@@ -124,7 +123,7 @@ export class JsGuest extends IsolateGuest {
       // Also when the module threw: what it declared before the throw stays, as in Python.
       if (keeper && code !== job.code) this.#keep(keeper.globalName);
     }
-    const outcome = this.envelope(envelope, maxValue);
+    const outcome = this.envelope(envelope, spec.maxValueBytes);
     // V8 rejects import() with a bare "Not supported" when the embedder has no dynamic loader.
     if (outcome.error?.name === "Error" && outcome.error.message === "Not supported" && job.code.includes("import(")) {
       const message = "Dynamic import() is not available in the isobox sandbox (and no module loader exists: Node.js modules never load)";

@@ -6,18 +6,47 @@ import { ivmOptions } from "./ivm-options.ts";
 
 export type PreludeKind = "javascript" | "python";
 
-const SHARED = ["intrinsics", "console", "encoding", "crypto", "timers"];
-/** Fragments of runtimes/isolate/ per kind, and the names of the host doors passed to each. */
-const KINDS: Record<PreludeKind, { fragments: string[]; bridge: string[] }> = {
-  javascript: {
-    fragments: [...SHARED, "url", "clone", "vfs", "capabilities", "fetch", "runner", "lockdown"],
-    bridge: ["write", "armTimer", "cancelTimer", "randomBytes", "call", "urlOp", "entryName"],
-  },
-  python: {
-    fragments: [...SHARED, "runner", "capabilities", "python-vfs", "python"],
-    bridge: ["write", "armTimer", "cancelTimer", "randomBytes", "call", "asset", "runnerSource", "wheelIndex"],
-  },
+/** Every kind's web globals and its lockdown (one set-up, one set of locks, see lockdown.js). */
+const SHARED = ["intrinsics", "console", "encoding", "crypto", "timers", "web-globals", "lockdown"];
+/** Fragments of runtimes/isolate/ per kind; the last one returns the API the host drives. */
+const FRAGMENTS: Record<PreludeKind, string[]> = {
+  javascript: [...SHARED, "url", "clone", "vfs", "capabilities", "fetch", "runner", "javascript"],
+  python: [...SHARED, "runner", "capabilities", "python-vfs", "python-shims", "python-restore", "python-run", "python"],
 };
+const FRAGMENT_DIR = new URL("../../runtimes/isolate/", import.meta.url);
+
+/** The files a kind's prelude is assembled from, in order (the Python snapshot's key hashes them). */
+export function preludeFiles(kind: PreludeKind): URL[] {
+  return FRAGMENTS[kind].map((f) => new URL(`${f}.js`, FRAGMENT_DIR));
+}
+
+/**
+ * The host doors handed to the prelude (the fragments read them as `bridge.<name>`): every kind's,
+ * then the kind's own. The prelude's parameter list and the argument array are both made from this
+ * table, by name, so no door can shift into another's place or go missing unnoticed.
+ */
+const DOORS = {
+  shared: ["write", "armTimer", "cancelTimer", "randomBytes", "call"],
+  javascript: ["urlOp", "entryName"],
+  python: ["asset", "runnerSource", "wheelIndex"],
+} as const satisfies Record<"shared" | PreludeKind, readonly string[]>;
+export type SharedDoors = Record<(typeof DOORS.shared)[number], unknown>;
+export type KindDoors<K extends PreludeKind> = K extends PreludeKind ? Record<(typeof DOORS)[K][number], unknown> : never;
+
+function doorNames(kind: PreludeKind): readonly string[] {
+  return [...DOORS.shared, ...DOORS[kind]];
+}
+
+/** The prelude function's arguments: each door of the table, in its parameter's place. */
+export function bridgeArguments<K extends PreludeKind>(kind: K, doors: SharedDoors & KindDoors<K>): unknown[] {
+  const names = doorNames(kind);
+  for (const name of Object.keys(doors)) if (!names.includes(name)) throw new Error(`isobox: the ${kind} prelude has no door named ${name}`);
+  return names.map((name) => {
+    const value: unknown = Object.hasOwn(doors, name) ? (doors as Record<string, unknown>)[name] : undefined;
+    if (value === undefined) throw new Error(`isobox: the ${kind} prelude's door ${name} is missing`);
+    return value;
+  });
+}
 export const PRELUDE_FILENAME = "isobox:prelude";
 
 /**
@@ -31,8 +60,8 @@ function eagerTopLevelFunctions(source: string): string {
   return source
     .split("\n")
     .map((line) => {
-      const m = /^function (\w+)\(/.exec(line);
-      if (m) { open = true; return line.replace(/^function (\w+)\(/, "const $1 = (function $1("); }
+      const m = /^(async )?function (\w+)\(/.exec(line);
+      if (m) { open = true; return line.replace(/^(async )?function (\w+)\(/, "const $2 = ($1function $2("); }
       if (open && line === "}") { open = false; return "});"; }
       return line;
     })
@@ -40,10 +69,9 @@ function eagerTopLevelFunctions(source: string): string {
 }
 
 function assemble(kind: PreludeKind): string {
-  const { fragments, bridge } = KINDS[kind];
-  const dir = new URL("../../runtimes/isolate/", import.meta.url);
-  const body = fragments.map((f) => eagerTopLevelFunctions(readFileSync(new URL(`${f}.js`, dir), "utf8"))).join("\n");
-  return `(function (${bridge.join(", ")}) {\n"use strict";\nconst bridge = { ${bridge.join(", ")} };\n${body}\n})`;
+  const names = doorNames(kind).join(", ");
+  const body = preludeFiles(kind).map((file) => eagerTopLevelFunctions(readFileSync(file, "utf8"))).join("\n");
+  return `(function (${names}) {\n"use strict";\nconst bridge = { ${names} };\n${body}\n})`;
 }
 
 const sources = new Map<PreludeKind, string>();

@@ -5,15 +5,15 @@ import { readFileSync } from "node:fs";
 import ivm from "isolated-vm";
 import { INTERRUPT_SENT, INTERRUPT_SIGNAL, SIGINT } from "./interrupt.ts";
 import type { WireJob } from "../contract/admitted.ts";
-import { door, IsolateGuest, MIN_VALUE_CAP, type GuestOutcome } from "../isolate/guest.ts";
+import { door, IsolateGuest, runSpec, type GuestOutcome } from "../isolate/guest.ts";
 import { ivmOptions } from "../isolate/ivm-options.ts";
+import type { KindDoors } from "../isolate/prelude.ts";
 import { RUNNER_FILES } from "./snapshot-file.ts";
 import { assetBytes, assetText, PYODIDE_DIR, WHEEL_INDEX_JSON } from "./assets.ts";
 import { snapshotImage } from "./snapshot-image.ts";
 
 const RUNNER_SOURCE = RUNNER_FILES.map((u) => readFileSync(u, "utf8")).join("\n\n");
 const BOOT_TIMEOUT_MS = 60_000;
-const MiB = 1024 * 1024;
 
 /** pyodide.asm.mjs and pyodide.mjs, compiled once per thread (V8 code cache for later isolates). */
 const moduleCache = new Map<string, ivm.ExternalCopy<ArrayBuffer>>();
@@ -75,7 +75,7 @@ function snapshotArguments(snapshot: Uint8Array | "make" | undefined): unknown[]
   return [copies.header.copyInto(), copies.pages.copyInto(), layout];
 }
 
-export class PythonGuest extends IsolateGuest {
+export class PythonGuest extends IsolateGuest<"python"> {
   protected readonly kind = "python";
   protected override readonly hardStopGraceMs = SOFT_STOP_GRACE_MS;
   /** Shared with the isolate (Pyodide's interrupt buffer) and, per job, with the host thread. */
@@ -101,16 +101,16 @@ export class PythonGuest extends IsolateGuest {
     }
   }
 
-  protected extraBridge(): unknown[] {
-    return [
-      door((path: unknown, binary: unknown) => {
+  protected kindDoors(): KindDoors<"python"> {
+    return {
+      asset: door((path: unknown, binary: unknown) => {
         if (typeof path !== "string") throw new TypeError("asset path must be a string");
         const bytes = assetBytes(path);
         return binary ? new ivm.ExternalCopy(bytes).copyInto({ release: true }) : Buffer.from(bytes).toString("utf8");
       }),
-      RUNNER_SOURCE,
-      WHEEL_INDEX_JSON,
-    ];
+      runnerSource: RUNNER_SOURCE,
+      wheelIndex: WHEEL_INDEX_JSON,
+    };
   }
 
   async #boot(snapshot: Uint8Array | "make" | undefined, collectGarbage = false): Promise<unknown> {
@@ -155,15 +155,11 @@ export class PythonGuest extends IsolateGuest {
     const slots = new Int32Array(this.interrupt);
     Atomics.store(slots, INTERRUPT_SENT, 0);
     Atomics.store(slots, INTERRUPT_SIGNAL, 0);
-    const maxValue = Math.max(MIN_VALUE_CAP, job.limits.maxOutputBytes);
-    this.start.applySync(
-      undefined,
-      [job.code, job.inputJson, JSON.stringify(job.env), job.id, maxValue, job.limits.memoryMb * MiB, { capabilities: job.capabilities, files: job.files, maxFsBytes: job.limits.maxFsBytes, session: job.session !== undefined }],
-      ivmOptions({ arguments: { copy: true }, timeout: this.remaining() }),
-    );
+    const spec = { ...runSpec(job), code: job.code };
+    this.start.applySync(undefined, [spec], ivmOptions({ arguments: { copy: true }, timeout: this.remaining() }));
     let envelope: unknown = this.poll.applySync(undefined, [], ivmOptions({ result: { copy: true } }));
     if (envelope === undefined) envelope = await this.wait.apply(undefined, [], ivmOptions({ result: { promise: true, copy: true } }));
-    const outcome = this.envelope(envelope, maxValue);
+    const outcome = this.envelope(envelope, spec.maxValueBytes);
     // The host's soft stop surfaces as KeyboardInterrupt: that is the deadline, not a guest error.
     // Once the deadline has passed the job is over, whatever Python did next: the interrupt itself,
     // a blocking call's TimeoutError raised before Python checked for the interrupt, or that error

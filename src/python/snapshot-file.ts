@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, sep } from "node:path";
+import { preludeFiles } from "../isolate/prelude.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -14,14 +15,15 @@ function version(pkgJson: string): string {
 
 /**
  * What the snapshot holds besides Pyodide: the runner compiled into it, and the boot code that took
- * it. A change to either must not restore a stale interpreter, so both are part of the key.
+ * it (every fragment of the Python prelude). A change to either must not restore a stale
+ * interpreter, so both are part of the key.
  */
 /** The result envelope's helpers, the runner, then the `isobox` module of capabilities: one source, run (or restored) at boot. */
 export const RUNNER_FILES = ["results.py", "runner.py", "capabilities.py"].map((f) => new URL(`../../runtimes/python/${f}`, import.meta.url));
 
 function bootSourcesHash(): string {
   const hash = createHash("sha256");
-  for (const f of [...RUNNER_FILES, new URL("../../runtimes/isolate/python.js", import.meta.url)]) hash.update(readFileSync(f));
+  for (const f of [...RUNNER_FILES, ...preludeFiles("python")]) hash.update(readFileSync(f));
   return hash.digest("hex").slice(0, 12);
 }
 

@@ -230,3 +230,26 @@ describe("state leaking between jobs", () => {
     expect(later.r).toMatchObject({ status: "ok", value: "quiet", stdout: "" });
   });
 });
+
+describe("a session's run spec", () => {
+  // The host's run spec omits the input of a job without one; a prelude reading the copy as a plain
+  // object would find a getter a session's earlier run left on Object.prototype.
+  const POISON = `for (const [k, v] of [["inputJson", '"forged"'], ["capabilitiesJson", '{"bindings":["forged"],"mcp":{},"fetch":true}'], ["code", "forged = 1"]])
+    Object.defineProperty(Object.prototype, k, { get: () => v, configurable: true });`;
+
+  it("Object.prototype.inputJson/capabilitiesJson getters left by a JavaScript session's run change nothing in its next run", async () => {
+    const first = await attack(sandbox, { session: "spec-js", code: `${POISON} export default () => "poisoned"` }, { healthy: false });
+    expect(first.r).toMatchObject({ status: "ok", value: "poisoned" });
+    const { r } = await attack(sandbox, { session: "spec-js", code: "export default (input) => [input === undefined, typeof fetch]" }, { healthy: false });
+    expect(r).toMatchObject({ status: "ok", value: [true, "undefined"] });
+  });
+
+  it("the same getters set through Python's js module change nothing in the session's next run", async () => {
+    const poison = `import js\njs.eval(${JSON.stringify(POISON)})\n"poisoned"`;
+    const limits = { timeoutMs: 10_000 };
+    const first = await attack(sandbox, { language: "python", session: "spec-py", code: poison, limits }, { healthy: false });
+    expect(first.r).toMatchObject({ status: "ok", value: "poisoned" });
+    const { r } = await attack(sandbox, { language: "python", session: "spec-py", code: "[input is None, 'forged' in globals()]", limits }, { healthy: false });
+    expect(r).toMatchObject({ status: "ok", value: [true, false] });
+  });
+});
