@@ -1,9 +1,11 @@
+// Runs in: the sandbox host process, the worker thread that runs the guest.
 // JsGuest: a JavaScript/TypeScript job as an ES module in a fresh isolate (see guest.ts for the
 // shared lifecycle, limits and statuses).
 import { randomBytes } from "node:crypto";
 import type ivm from "isolated-vm";
 import type { WireJob } from "../contract/admitted.ts";
-import { door, IsolateGuest, MIN_VALUE_CAP, type GuestOutcome } from "./guest.ts";
+import { valueCapBytes } from "../contract/limits.ts";
+import { door, IsolateGuest, type GuestOutcome } from "./guest.ts";
 import { importError } from "./imports.ts";
 import { ivmOptions } from "./ivm-options.ts";
 import { keeperModuleSource, withSessionKeeper, type KeeperNames } from "./session-keep.ts";
@@ -106,7 +108,7 @@ export class JsGuest extends IsolateGuest {
       if (specifier === "isobox:user") return user;
       throw importError(specifier);
     });
-    const maxValue = Math.max(MIN_VALUE_CAP, job.limits.maxOutputBytes);
+    const maxValue = valueCapBytes(job.limits);
     // Guest code runs synchronously on this thread, in slices bounded by isolated-vm's own timeout
     // (set to what is left of the wall and CPU budgets): a round trip to the isolate's thread pool
     // costs ~1 ms here, more than most jobs. Between slices (awaits, timers) the guest is idle and the

@@ -1,3 +1,4 @@
+// Runs in: the sandbox host process, main thread.
 // driveJob: the host thread's end of one job's MessagePort, whichever thread runs the job (a pooled
 // worker or a session's own). It relays streamed lines and capability calls, sets a Python guest's
 // soft stop at the deadline, and ends the thread itself when it is wedged or deaf to an abort.
@@ -8,13 +9,22 @@ import { INTERRUPT_SENT, INTERRUPT_SIGNAL, SIGINT } from "../python/interrupt.ts
 import { WAKE_SEQ, type FromWorker, type ToWorker } from "./thread-protocol.ts";
 import { type CallAnswer, type CapabilityCall } from "../contract/calls.ts";
 import type { WireJob } from "../contract/admitted.ts";
-import { crashed, killed, wallTimeout } from "../contract/outcomes.ts";
+import { crashed, killed, wallTimeout, type Outcome } from "../contract/outcomes.ts";
 
 /** How long past its deadline a job's thread may stay unresponsive before it is terminated. */
 export const WEDGED_GRACE_MS = 1_000;
 /** How long a running job may take to honour an abort before its worker thread is terminated. */
 export const ABORT_GRACE_MS = 250;
 const RESULT_GRACE_MS = 1_000;
+
+/** A launch that ends without a result for a reason its thread's owner knows (a session was ended). */
+export class LaunchEnded extends Error {
+  readonly outcome: Outcome;
+  constructor(outcome: Outcome) {
+    super(outcome.error.message);
+    this.outcome = outcome;
+  }
+}
 
 /** A job's capability calls, relayed by the host process to the embedding process and answered. */
 export type OnCall = (call: CapabilityCall, answer: (a: CallAnswer) => void) => void;
@@ -97,7 +107,7 @@ export function driveJob(job: WireJob, hooks: JobHooks, launch: (port: MessagePo
       (e: unknown) => {
         if (wedged) finish(statusResult(wallTimeout(job.limits.timeoutMs, "its worker thread was replaced")));
         else if (cancel.signal.aborted) finish(statusResult(killed()));
-        else if (e instanceof Error && e.name === "AbortError") finish(statusResult(killed(e.message)));
+        else if (e instanceof LaunchEnded) finish(statusResult(e.outcome));
         else finish(statusResult(crashed("WorkerCrashed", `The worker thread running the job died: ${e instanceof Error ? e.message : String(e)}`)));
       },
     );

@@ -1,3 +1,4 @@
+// Runs in: the sandbox host process, the worker thread that runs the guest.
 // PythonGuest: Pyodide (CPython on WebAssembly) booted inside a fresh isolate — never in a Node
 // worker, where Python would reach process, require and the host's files. Booted from a memory
 // snapshot when one is given (~0.3 s) or cold (~2 s); each job gets its own interpreter.
@@ -5,7 +6,9 @@ import { readFileSync } from "node:fs";
 import ivm from "isolated-vm";
 import { INTERRUPT_SENT, INTERRUPT_SIGNAL, SIGINT } from "./interrupt.ts";
 import type { WireJob } from "../contract/admitted.ts";
-import { door, IsolateGuest, MIN_VALUE_CAP, type GuestOutcome } from "../isolate/guest.ts";
+import { valueCapBytes } from "../contract/limits.ts";
+import { wallTimeout } from "../contract/outcomes.ts";
+import { door, IsolateGuest, type GuestOutcome } from "../isolate/guest.ts";
 import { ivmOptions } from "../isolate/ivm-options.ts";
 import { RUNNER_FILES } from "./snapshot-file.ts";
 import { assetBytes, assetText, PYODIDE_DIR, WHEEL_INDEX_JSON } from "./assets.ts";
@@ -155,7 +158,7 @@ export class PythonGuest extends IsolateGuest {
     const slots = new Int32Array(this.interrupt);
     Atomics.store(slots, INTERRUPT_SENT, 0);
     Atomics.store(slots, INTERRUPT_SIGNAL, 0);
-    const maxValue = Math.max(MIN_VALUE_CAP, job.limits.maxOutputBytes);
+    const maxValue = valueCapBytes(job.limits);
     this.start.applySync(
       undefined,
       [job.code, job.inputJson, JSON.stringify(job.env), job.id, maxValue, job.limits.memoryMb * MiB, { capabilities: job.capabilities, files: job.files, maxFsBytes: job.limits.maxFsBytes, session: job.session !== undefined }],
@@ -169,7 +172,7 @@ export class PythonGuest extends IsolateGuest {
     // a blocking call's TimeoutError raised before Python checked for the interrupt, or that error
     // caught and the job finishing anyway.
     if ((outcome.status === "error" || outcome.status === "ok") && Atomics.load(new Int32Array(this.interrupt), INTERRUPT_SENT) === 1) {
-      return { status: "timeout", error: { name: "TimeoutError", message: `Job exceeded its wall-clock limit of ${job.limits.timeoutMs} ms` } };
+      return wallTimeout(job.limits.timeoutMs);
     }
     return outcome;
   }
