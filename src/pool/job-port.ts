@@ -8,6 +8,7 @@ import type { RunResult } from "../contract/result.ts";
 import { INTERRUPT_SENT, INTERRUPT_SIGNAL, SIGINT } from "../python/interrupt.ts";
 import { WAKE_SEQ, type FromWorker, type ToWorker } from "./thread-protocol.ts";
 import { type CallAnswer, type CapabilityCall } from "../contract/calls.ts";
+import { CallRelay } from "../calls/relay.ts";
 import type { WireJob } from "../contract/admitted.ts";
 import { crashed, killed, wallTimeout, type Outcome } from "../contract/outcomes.ts";
 
@@ -27,7 +28,7 @@ export class LaunchEnded extends Error {
 }
 
 /** A job's capability calls, relayed by the host process to the embedding process and answered. */
-export type OnCall = (call: CapabilityCall, answer: (a: CallAnswer) => void) => void;
+export type OnCall = (call: CapabilityCall) => Promise<CallAnswer>;
 export type OnOut = (fd: 1 | 2, lines: string[]) => void;
 
 export interface JobHooks {
@@ -57,11 +58,14 @@ export function driveJob(job: WireJob, hooks: JobHooks, launch: (port: MessagePo
     port1.postMessage(m);
     if (wake) { Atomics.add(wake, WAKE_SEQ, 1); Atomics.notify(wake, WAKE_SEQ); }
   };
+  // The worker's calls, answered back on the job's port until the job settles (src/calls/relay.ts).
+  const calls = new CallRelay({ forward: onCall, reply: (callId, answer) => toWorker({ t: "answer", callId, answer }) });
   return new Promise<RunResult>((resolve) => {
     let settled = false;
     const finish = (result: RunResult) => {
       if (settled) return;
       settled = true;
+      calls.close();
       clearTimeout(wedgeTimer);
       clearTimeout(abortGrace);
       clearTimeout(softTimer);
@@ -74,7 +78,7 @@ export function driveJob(job: WireJob, hooks: JobHooks, launch: (port: MessagePo
     port1.on("message", (m: FromWorker) => {
       if (m.t === "out") onOut(m.fd, m.lines);
       else if (m.t === "result") finish(m.result);
-      else if (m.t === "call") onCall(m.call, (answer) => { if (!settled) toWorker({ t: "answer", callId: m.call.callId, answer }); });
+      else if (m.t === "call") calls.relay(m.call);
       else if (m.t === "started") {
         started = true;
         wake = new Int32Array(m.wake);
