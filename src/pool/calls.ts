@@ -16,7 +16,7 @@ import { PendingAnswers, refusedCall, tooManyInFlight } from "../calls/relay.ts"
 import { MAX_CALLS_IN_FLIGHT, MCP_NAME_SEPARATOR, type CallAnswer, type CapabilityCall } from "../contract/calls.ts";
 import type { GuestCalls } from "../isolate/guest.ts";
 import type { ToWorker } from "./thread-protocol.ts";
-import { WAKE_SEQ } from "./thread-protocol.ts";
+import { WakeBuffer } from "./wake.ts";
 
 export interface CallLimits {
   maxCalls: number;
@@ -31,7 +31,7 @@ export interface CallLimits {
 }
 
 export class CallChannel implements GuestCalls {
-  readonly wake = new SharedArrayBuffer(4);
+  readonly #wake = new WakeBuffer();
   #nextId = 1;
   #made = 0;
   /** A JavaScript guest's calls waiting for their answers. */
@@ -49,6 +49,11 @@ export class CallChannel implements GuestCalls {
     this.#port = port;
     this.#limits = limits;
     this.#onOther = onOther;
+  }
+
+  /** The wake buffer's bytes, for the host thread (which bumps it after each message it posts). */
+  get wake(): SharedArrayBuffer {
+    return this.#wake.buffer;
   }
 
   /** Every message the host thread sends this job, whichever way it was read. */
@@ -104,14 +109,13 @@ export class CallChannel implements GuestCalls {
 
   /** Sleeps on the wake buffer, reading the port at each wake, until the answer or a deadline. */
   #await(blocking: { answer?: CallAnswer }, name: string): CallAnswer {
-    const view = new Int32Array(this.wake);
     const what = JSON.stringify(name.replace(MCP_NAME_SEPARATOR, "."));
     const jobLeft = this.#limits.remainingMs();
     const budget = Math.min(this.#limits.callTimeoutMs, jobLeft);
     const jobBound = jobLeft <= this.#limits.callTimeoutMs;
     const until = performance.now() + budget;
     for (;;) {
-      const seq = Atomics.load(view, WAKE_SEQ);
+      const seq = this.#wake.seq;
       for (let m = receiveMessageOnPort(this.#port); m; m = receiveMessageOnPort(this.#port)) this.receive(m.message as ToWorker);
       if (blocking.answer) return blocking.answer;
       if (this.#closed) return refusedCall("The job was stopped during a binding call", "AbortError");
@@ -121,7 +125,7 @@ export class CallChannel implements GuestCalls {
         return refusedCall(`The job's wall-clock limit ran out while the binding call ${what} was waiting`, "TimeoutError");
       }
       if (left <= 0) return refusedCall(`The binding call ${what} did not answer within ${Math.round(budget)} ms`, "TimeoutError");
-      Atomics.wait(view, WAKE_SEQ, seq, left);
+      this.#wake.sleep(seq, left);
     }
   }
 

@@ -5,8 +5,9 @@
 import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { statusResult } from "../contract/result.ts";
 import type { RunResult } from "../contract/result.ts";
-import { INTERRUPT_SENT, INTERRUPT_SIGNAL, SIGINT } from "../python/interrupt.ts";
-import { WAKE_SEQ, type FromWorker, type ToWorker } from "./thread-protocol.ts";
+import { InterruptBuffer } from "../python/interrupt.ts";
+import type { FromWorker, ToWorker } from "./thread-protocol.ts";
+import { WakeBuffer } from "./wake.ts";
 import { type CallAnswer, type CapabilityCall } from "../contract/calls.ts";
 import { CallRelay } from "../calls/relay.ts";
 import type { WireJob } from "../contract/admitted.ts";
@@ -52,11 +53,11 @@ export function driveJob(job: WireJob, hooks: JobHooks, launch: (port: MessagePo
   let wedgeTimer: NodeJS.Timeout | undefined;
   let abortGrace: NodeJS.Timeout | undefined;
   let softTimer: NodeJS.Timeout | undefined;
-  let wake: Int32Array | null = null;
+  let wake: WakeBuffer | null = null;
   // Every message to the worker bumps the job's wake buffer: a Python guest blocked in a call reads then.
   const toWorker = (m: ToWorker) => {
     port1.postMessage(m);
-    if (wake) { Atomics.add(wake, WAKE_SEQ, 1); Atomics.notify(wake, WAKE_SEQ); }
+    wake?.bump();
   };
   // The worker's calls, answered back on the job's port until the job settles (src/calls/relay.ts).
   const calls = new CallRelay({ forward: onCall, reply: (callId, answer) => toWorker({ t: "answer", callId, answer }) });
@@ -81,15 +82,12 @@ export function driveJob(job: WireJob, hooks: JobHooks, launch: (port: MessagePo
       else if (m.t === "call") calls.relay(m.call);
       else if (m.t === "started") {
         started = true;
-        wake = new Int32Array(m.wake);
+        wake = new WakeBuffer(m.wake);
         // Soft stop for Python: the guest's thread is busy running it, so this thread sets the
         // interrupt buffer at the deadline (KeyboardInterrupt); isolated-vm stops it hard later.
         if (m.interrupt) {
-          const view = new Int32Array(m.interrupt);
-          softTimer = setTimeout(() => {
-            Atomics.store(view, INTERRUPT_SENT, 1);
-            Atomics.store(view, INTERRUPT_SIGNAL, SIGINT);
-          }, job.limits.timeoutMs);
+          const interrupt = new InterruptBuffer(m.interrupt);
+          softTimer = setTimeout(() => interrupt.set(), job.limits.timeoutMs);
         }
         // Threat: a worker thread stuck in host code past the deadline; kill the thread itself.
         wedgeTimer = setTimeout(() => { wedged = true; cancel.abort(); hooks.onWedged(); }, job.limits.timeoutMs + WEDGED_GRACE_MS);
