@@ -1,45 +1,42 @@
-// Collects a job's stdout/stderr under the maxOutputBytes cap and streams complete lines out while
-// the job runs (batched per event-loop turn: one message per burst, not per line).
+// Runs in: the sandbox host process, the worker thread that runs the guest.
+// Collects a job's stdout/stderr under the maxOutputBytes cap (the one rule of src/output/cap.ts)
+// and streams complete lines out while the job runs (batched per event-loop turn: one message per
+// burst, not per line).
+import { OutputCap } from "../output/cap.ts";
+
 export type Fd = 1 | 2;
 const FLUSH_EVERY_MS = 5;
 
 export class OutputSink {
   readonly text: Record<Fd, string> = { 1: "", 2: "" };
-  #bytes = 0;
-  #exceeded = false;
+  readonly #cap: OutputCap;
   #partial: Record<Fd, string> = { 1: "", 2: "" };
   #batch: Record<Fd, string[]> = { 1: [], 2: [] };
   #flushScheduled = false;
   #lastFlush = performance.now();
 
-  readonly #maxBytes: number;
   readonly #stream: { stdout: boolean; stderr: boolean };
   readonly #post: (fd: Fd, lines: string[]) => void;
   readonly #onExceeded: () => void;
 
   constructor(maxBytes: number, stream: { stdout: boolean; stderr: boolean }, post: (fd: Fd, lines: string[]) => void, onExceeded: () => void) {
-    this.#maxBytes = maxBytes;
+    this.#cap = new OutputCap(maxBytes);
     this.#stream = stream;
     this.#post = post;
     this.#onExceeded = onExceeded;
   }
 
   get exceeded(): boolean {
-    return this.#exceeded;
+    return this.#cap.over;
   }
 
-  write(fd: Fd, chunk: string): void {
-    if (this.#exceeded) return;
-    const size = Buffer.byteLength(chunk);
-    if (this.#bytes + size > this.#maxBytes) {
-      // Keep what fits (cut on a character boundary), then stop the job.
-      chunk = Buffer.from(chunk).subarray(0, this.#maxBytes - this.#bytes).toString().replace(/\uFFFD$/, "");
-      this.#exceeded = true;
-    }
-    this.#bytes += Buffer.byteLength(chunk);
+  write(fd: Fd, text: string): void {
+    if (this.#cap.over) return;
+    // What fits is kept (cut on a character boundary); past the cap the job is stopped.
+    const chunk = this.#cap.take(text);
     this.text[fd] += chunk;
     if (fd === 1 ? this.#stream.stdout : this.#stream.stderr) this.#splitLines(fd, chunk);
-    if (this.#exceeded) {
+    if (this.#cap.over) {
       this.finish();
       this.#onExceeded();
     }
