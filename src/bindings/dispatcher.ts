@@ -1,9 +1,11 @@
+// Runs in: the embedding process.
 // CallDispatcher: answers one job's capability calls in the embedding process, where the handlers,
 // MCP clients and the fetch capability live. Everything a guest sends is untrusted: the arguments
 // are parsed and checked here before any handler sees them, and only JSON or a message goes back.
 import type { Bindings } from "../contract/job.ts";
 import { describeIssue } from "../contract/issues.ts";
 import { MCP_NAME_SEPARATOR, type CallAnswer, type CapabilityCall } from "../contract/calls.ts";
+import { GuestFacingError } from "./errors.ts";
 
 /** Largest JSON a handler may answer with (threat: a result that swamps the guest's heap or IPC). */
 export const MAX_RESULT_JSON = 16 * 1024 * 1024;
@@ -33,36 +35,25 @@ export interface DispatchContext {
   onBindingCall?: (e: BindingCallEvent) => void;
 }
 
-/** A refusal with the error name the guest sees (ValidationError, TimeoutError, BindingError). */
-class CallRefused extends Error {
-  readonly kindName: string;
-  constructor(kindName: string, message: string) {
-    super(message);
-    this.kindName = kindName;
-  }
-}
-
 /** JSON.parse that refuses `__proto__` keys (threat: prototype pollution in handlers that merge args). */
 export function parseArgs(json: string): unknown {
   const value: unknown = JSON.parse(json, (key, v: unknown) => {
-    if (key === "__proto__") throw new CallRefused("ValidationError", "Argument objects may not have a \"__proto__\" key");
+    if (key === "__proto__") throw new GuestFacingError("ValidationError", "Argument objects may not have a \"__proto__\" key");
     return v;
   });
   const stack: Array<[unknown, number]> = [[value, 1]];
   while (stack.length) {
     const [item, depth] = stack.pop()!;
     if (item === null || typeof item !== "object") continue;
-    if (depth > MAX_ARGS_DEPTH) throw new CallRefused("ValidationError", `Arguments are nested deeper than ${MAX_ARGS_DEPTH} levels`);
+    if (depth > MAX_ARGS_DEPTH) throw new GuestFacingError("ValidationError", `Arguments are nested deeper than ${MAX_ARGS_DEPTH} levels`);
     for (const child of Object.values(item)) if (child !== null && typeof child === "object") stack.push([child, depth + 1]);
   }
   return value;
 }
 
-/** The error class the guest sees: the refusal's own, a capability's (`guestName`), or the kind's default. */
+/** The error class the guest sees: a guest-facing error's own (a refusal here, a capability's), or the kind's default. */
 function guestErrorName(e: unknown, call: CapabilityCall): string {
-  if (e instanceof CallRefused) return e.kindName;
-  const named = (e as { guestName?: unknown } | null)?.guestName;
-  if (typeof named === "string") return named;
+  if (e instanceof GuestFacingError) return e.name;
   return call.kind === "fetch" ? "FetchError" : "BindingError";
 }
 
@@ -104,14 +95,14 @@ export class CallDispatcher {
   }
 
   async #run(call: CapabilityCall): Promise<unknown> {
-    if (this.#closed) throw new CallRefused("BindingError", "The job has ended");
+    if (this.#closed) throw new GuestFacingError("BindingError", "The job has ended");
     // Threat: a call flood; the worker counts too, this is the count that holds if it did not.
-    if (++this.#made > this.#ctx.maxCalls) throw new CallRefused("BindingError", `Binding call budget exhausted: at most ${this.#ctx.maxCalls} calls per job`);
+    if (++this.#made > this.#ctx.maxCalls) throw new GuestFacingError("BindingError", `Binding call budget exhausted: at most ${this.#ctx.maxCalls} calls per job`);
     let args: unknown;
     try {
       args = parseArgs(call.argsJson);
     } catch (e) {
-      throw e instanceof CallRefused ? e : new CallRefused("ValidationError", "Arguments are not valid JSON");
+      throw e instanceof GuestFacingError ? e : new GuestFacingError("ValidationError", "Arguments are not valid JSON");
     }
     return this.#withTimeout(call, (signal) => this.#invoke(call, args, signal));
   }
@@ -119,19 +110,19 @@ export class CallDispatcher {
   #invoke(call: CapabilityCall, args: unknown, signal: AbortSignal): Promise<unknown> | unknown {
     if (call.kind === "binding") {
       const binding = this.#bindings.get(call.name);
-      if (!binding) throw new CallRefused("BindingError", `No binding named ${JSON.stringify(call.name)}`);
+      if (!binding) throw new GuestFacingError("BindingError", `No binding named ${JSON.stringify(call.name)}`);
       const parsed = binding.input.safeParse(args ?? {});
-      if (!parsed.success) throw new CallRefused("ValidationError", `Invalid arguments for ${call.name}: ${describeIssue(parsed.error)}`);
+      if (!parsed.success) throw new GuestFacingError("ValidationError", `Invalid arguments for ${call.name}: ${describeIssue(parsed.error)}`);
       const ctx: { jobId: string; session?: string; signal: AbortSignal } = { jobId: this.#ctx.jobId, signal };
       if (this.#ctx.session !== undefined) ctx.session = this.#ctx.session;
       return binding.handler(parsed.data, ctx);
     }
     if (call.kind === "mcp") {
       const [server, tool] = call.name.split(MCP_NAME_SEPARATOR, 2) as [string, string | undefined];
-      if (!this.#host.mcp || tool === undefined) throw new CallRefused("BindingError", "No MCP tools are configured");
+      if (!this.#host.mcp || tool === undefined) throw new GuestFacingError("BindingError", "No MCP tools are configured");
       return this.#host.mcp.call(server, tool, args ?? {}, { signal, timeoutMs: this.#ctx.callTimeoutMs });
     }
-    if (!this.#host.fetch) throw new CallRefused("BindingError", "fetch is not enabled for this sandbox");
+    if (!this.#host.fetch) throw new GuestFacingError("BindingError", "fetch is not enabled for this sandbox");
     return this.#host.fetch(args, signal);
   }
 
@@ -143,7 +134,7 @@ export class CallDispatcher {
       timer = setTimeout(() => {
         abort.abort();
         const what = call.kind === "fetch" ? "fetch" : `The binding call ${JSON.stringify(call.name.replace(MCP_NAME_SEPARATOR, "."))}`;
-        reject(new CallRefused("TimeoutError", `${what} did not answer within ${this.#ctx.callTimeoutMs} ms`));
+        reject(new GuestFacingError("TimeoutError", `${what} did not answer within ${this.#ctx.callTimeoutMs} ms`));
       }, this.#ctx.callTimeoutMs);
     });
     try {
@@ -160,10 +151,10 @@ export class CallDispatcher {
     try {
       json = JSON.stringify(value); // functions and symbols vanish, as for a job's own result
     } catch (e) {
-      throw new CallRefused("BindingError", `The binding's result is not JSON: ${messageOf(e)}`);
+      throw new GuestFacingError("BindingError", `The binding's result is not JSON: ${messageOf(e)}`);
     }
     if (json === undefined) return { ok: true };
-    if (json.length > MAX_RESULT_JSON) throw new CallRefused("BindingError", `The binding's result is ${json.length} bytes of JSON, over the ${MAX_RESULT_JSON} byte limit`);
+    if (json.length > MAX_RESULT_JSON) throw new GuestFacingError("BindingError", `The binding's result is ${json.length} bytes of JSON, over the ${MAX_RESULT_JSON} byte limit`);
     return { ok: true, json };
   }
 

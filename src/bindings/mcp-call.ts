@@ -1,8 +1,10 @@
+// Runs in: the embedding process.
 // MCP tools as capabilities: the guest names a tool by its identifier-safe alias (the only names
 // `host.<server>` has), this maps it back to the server's verbatim tool name through a Map (never an
 // object lookup: tool names like "__proto__" are data), and tool failures get the guest-facing
 // error names the other capabilities use.
 import type { McpTool, McpTools } from "../mcp/index.ts";
+import { GuestFacingError } from "./errors.ts";
 
 /** Errors the guest sees by name: ValidationError for bad arguments, TimeoutError, else BindingError. */
 const GUEST_NAMES: Record<string, string> = { invalid_arguments: "ValidationError", timeout: "TimeoutError" };
@@ -49,14 +51,14 @@ export class McpCapability {
 
   async call(server: string, alias: string, args: unknown, opts: { signal: AbortSignal; timeoutMs: number }): Promise<unknown> {
     const tool = this.#aliases().get(server)?.get(alias);
-    if (!tool) throw Object.assign(new Error(`No MCP tool ${JSON.stringify(alias)} on server ${JSON.stringify(server)}`), { guestName: "BindingError" });
+    if (!tool) throw new GuestFacingError("BindingError", `No MCP tool ${JSON.stringify(alias)} on server ${JSON.stringify(server)}`);
     try {
       // The sandbox's mcp.callTimeoutMs applies inside; the job's bindingTimeoutMs aborts `signal`.
       return await this.#tools.call(server, tool.name, args, { signal: opts.signal });
     } catch (e) {
       const code = (e as { code?: string }).code;
       const message = e instanceof Error ? e.message : String(e);
-      throw Object.assign(new Error(message), { guestName: (code && GUEST_NAMES[code]) ?? "BindingError" });
+      throw new GuestFacingError((code && GUEST_NAMES[code]) ?? "BindingError", message);
     }
   }
 

@@ -11,6 +11,11 @@ export function refusedCall(message: string, name = "BindingError"): CallAnswer 
   return { ok: false, name, message };
 }
 
+/** The wording of a call refused past the in-flight cap, wherever it is counted. */
+export function tooManyInFlight(max = MAX_CALLS_IN_FLIGHT): string {
+  return `Too many binding calls in flight: at most ${max} at once`;
+}
+
 export interface RelayEnds {
   /** Passes the call on toward the handlers; resolves with their answer. */
   forward(call: CapabilityCall): Promise<CallAnswer>;
@@ -38,7 +43,7 @@ export class CallRelay {
   relay(call: CapabilityCall): void {
     if (this.#closed) return;
     if (this.#inFlight >= this.#maxInFlight) {
-      return this.#reply(call.callId, refusedCall(`Too many binding calls in flight: at most ${this.#maxInFlight} at once`));
+      return this.#reply(call.callId, refusedCall(tooManyInFlight(this.#maxInFlight)));
     }
     this.#inFlight++;
     let forwarded: Promise<CallAnswer>;

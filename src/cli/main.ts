@@ -1,3 +1,4 @@
+// Runs in: the embedding process (the CLI is an embedding app of one sandbox).
 // `isobox run <file> [--input JSON] [--file NAME=PATH]... [--timeout MS] [--memory MB]
 //                    [--backend auto|isolate|container] [--json]`  (API.md)
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -28,7 +29,26 @@ function fail(message: string): number {
   return 2;
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** A command line isobox cannot run: reported with the usage, exit code 2. */
+class UsageError extends Error {}
+
+/** `isobox run`'s flags, checked as far as they can be without reading a file. */
+interface RunArgs {
+  path: string;
+  language: Language;
+  input?: string;
+  files: string[];
+  timeout?: string;
+  memory?: string;
+  backend?: string;
+  json: boolean;
+  out?: string;
+  mcp: string[];
+  allowFetch: string[];
+}
+
+/** The command line: the run it asks for, or "help". Throws UsageError. */
+export function parseRunArgs(argv: string[]): RunArgs | "help" {
   let parsed;
   try {
     parsed = parseArgs({
@@ -48,59 +68,100 @@ export async function main(argv: string[]): Promise<number> {
       },
     });
   } catch (e) {
-    return fail((e as Error).message);
+    throw new UsageError((e as Error).message);
   }
   const { values, positionals } = parsed;
-  if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
+  if (values.help) return "help";
   const [command, path, ...extra] = positionals;
-  if (command !== "run" || !path || extra.length) return fail(command === "run" ? "expected exactly one file" : `unknown command ${command ?? "(none)"}`);
+  if (command !== "run" || !path || extra.length) throw new UsageError(command === "run" ? "expected exactly one file" : `unknown command ${command ?? "(none)"}`);
   const language = LANGUAGE[extname(path).toLowerCase()];
-  if (!language) return fail(`cannot tell the language of ${path} (use .js, .mjs, .ts, .mts or .py)`);
+  if (!language) throw new UsageError(`cannot tell the language of ${path} (use .js, .mjs, .ts, .mts or .py)`);
+  const { input, timeout, memory, backend, json, out } = values;
+  return { path, language, input, files: values.file ?? [], timeout, memory, backend, json: json ?? false, out, mcp: values.mcp ?? [], allowFetch: values["allow-fetch"] ?? [] };
+}
 
+/** The job the flags describe, its file and input files read. Throws UsageError. */
+export function buildJob(args: RunArgs): Job {
   let code: string;
-  try { code = readFileSync(path, "utf8"); } catch (e) { return fail(`cannot read ${path}: ${(e as Error).message}`); }
-  const job: Job = { language, code };
-  if (values.input !== undefined) {
-    try { job.input = JSON.parse(values.input); } catch { return fail("--input must be JSON"); }
+  try { code = readFileSync(args.path, "utf8"); } catch (e) { throw new UsageError(`cannot read ${args.path}: ${(e as Error).message}`); }
+  const job: Job = { language: args.language, code };
+  if (args.input !== undefined) {
+    try { job.input = JSON.parse(args.input); } catch { throw new UsageError("--input must be JSON"); }
   }
-  if (values.file?.length) {
+  if (args.files.length) {
     job.files = {};
-    for (const spec of values.file) {
+    for (const spec of args.files) {
       const eq = spec.indexOf("=");
-      if (eq <= 0) return fail(`--file expects NAME=PATH, got ${spec}`);
-      try { job.files[spec.slice(0, eq)] = new Uint8Array(readFileSync(spec.slice(eq + 1))); } catch (e) { return fail(`cannot read ${spec.slice(eq + 1)}: ${(e as Error).message}`); }
+      if (eq <= 0) throw new UsageError(`--file expects NAME=PATH, got ${spec}`);
+      try { job.files[spec.slice(0, eq)] = new Uint8Array(readFileSync(spec.slice(eq + 1))); } catch (e) { throw new UsageError(`cannot read ${spec.slice(eq + 1)}: ${(e as Error).message}`); }
     }
   }
   const limits: Record<string, number> = {};
   for (const [flag, key] of [["timeout", "timeoutMs"], ["memory", "memoryMb"]] as const) {
-    const v = values[flag];
+    const v = args[flag];
     if (v === undefined) continue;
-    if (!/^\d+$/.test(v)) return fail(`--${flag} must be a positive integer`);
+    if (!/^\d+$/.test(v)) throw new UsageError(`--${flag} must be a positive integer`);
     limits[key] = Number(v);
   }
   if (Object.keys(limits).length) job.limits = limits;
-  if (values.backend !== undefined) {
-    if (!["auto", "isolate", "container"].includes(values.backend)) return fail("--backend must be auto, isolate or container");
-    job.backend = values.backend as Job["backend"];
+  if (args.backend !== undefined) {
+    if (!["auto", "isolate", "container"].includes(args.backend)) throw new UsageError("--backend must be auto, isolate or container");
+    job.backend = args.backend as Job["backend"];
   }
-  if (!values.json) {
+  if (!args.json) {
     job.onStdout = (line) => process.stdout.write(`${line}\n`);
     job.onStderr = (line) => process.stderr.write(`${line}\n`);
   }
+  return job;
+}
 
-  // The container backend only when this job goes there (a daemon is needed for nothing else).
-  const container = wantsContainer(job);
-  const options: SandboxOptions = { concurrency: 1, warm: { javascript: 0, container: 0 }, ...(container ? { container: { enabled: true } } : {}) };
-  if (values.mcp?.length) {
+/** A one-job sandbox: the container backend only when this job goes there (a daemon is needed for nothing else). */
+function sandboxOptions(args: RunArgs, job: Job): SandboxOptions {
+  const options: SandboxOptions = { concurrency: 1, warm: { javascript: 0, container: 0 }, ...(wantsContainer(job) ? { container: { enabled: true } } : {}) };
+  if (args.mcp.length) {
     const servers: Record<string, { url: string } | { command: string; args: string[] }> = {};
-    for (const spec of values.mcp) {
+    for (const spec of args.mcp) {
       const eq = spec.indexOf("=");
-      if (eq <= 0) return fail(`--mcp expects NAME=URL|SCRIPT|COMMAND, got ${spec}`);
+      if (eq <= 0) throw new UsageError(`--mcp expects NAME=URL|SCRIPT|COMMAND, got ${spec}`);
       servers[spec.slice(0, eq)] = mcpServer(spec.slice(eq + 1));
     }
     options.mcp = { servers };
   }
-  if (values["allow-fetch"]?.length) options.fetch = { allow: values["allow-fetch"] };
+  if (args.allowFetch.length) options.fetch = { allow: args.allowFetch };
+  return options;
+}
+
+/** The result as the flags ask: one JSON line, or the value on stdout and a failure on stderr; files saved or listed. */
+export function report(result: RunResult, args: Pick<RunArgs, "json" | "out">): void {
+  if (args.out !== undefined) writeOutputs(args.out, result.files);
+  else if (!args.json) for (const f of result.files) process.stderr.write(`[isobox] output file ${f.path} (${f.mimeType}, ${f.bytes.byteLength} bytes; --out DIR saves it)\n`);
+  if (args.json) {
+    const { files, ...rest } = result;
+    const out = { ...rest, files: files.map((f) => ({ path: f.path, mimeType: f.mimeType, bytesBase64: Buffer.from(f.bytes).toString("base64") })) };
+    process.stdout.write(`${JSON.stringify(out)}\n`);
+    return;
+  }
+  if (result.value !== undefined) process.stdout.write(`${JSON.stringify(result.value, null, 2)}\n`);
+  if (result.status !== "ok") {
+    const e = result.error;
+    process.stderr.write(`${e?.stack && e.stack.includes(e.message) ? e.stack : `${e?.name ?? "Error"}: ${e?.message ?? ""}`}\n[isobox] status: ${result.status}\n`);
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let args: RunArgs;
+  let job: Job;
+  let options: SandboxOptions;
+  try {
+    const parsed = parseRunArgs(argv);
+    if (parsed === "help") { process.stdout.write(`${USAGE}\n`); return 0; }
+    args = parsed;
+    job = buildJob(args);
+    options = sandboxOptions(args, job);
+  } catch (e) {
+    if (e instanceof UsageError) return fail(e.message);
+    throw e;
+  }
   let sandbox;
   try {
     sandbox = await createSandbox(options);
@@ -113,19 +174,7 @@ export async function main(argv: string[]): Promise<number> {
   } finally {
     await sandbox.close();
   }
-  if (values.out !== undefined) writeOutputs(values.out, result.files);
-  else if (!values.json) for (const f of result.files) process.stderr.write(`[isobox] output file ${f.path} (${f.mimeType}, ${f.bytes.byteLength} bytes; --out DIR saves it)\n`);
-  if (values.json) {
-    const { files, ...rest } = result;
-    const out = { ...rest, files: files.map((f) => ({ path: f.path, mimeType: f.mimeType, bytesBase64: Buffer.from(f.bytes).toString("base64") })) };
-    process.stdout.write(`${JSON.stringify(out)}\n`);
-  } else {
-    if (result.value !== undefined) process.stdout.write(`${JSON.stringify(result.value, null, 2)}\n`);
-    if (result.status !== "ok") {
-      const e = result.error;
-      process.stderr.write(`${e?.stack && e.stack.includes(e.message) ? e.stack : `${e?.name ?? "Error"}: ${e?.message ?? ""}`}\n[isobox] status: ${result.status}\n`);
-    }
-  }
+  report(result, args);
   return exitCodeFor(result.status);
 }
 

@@ -1,3 +1,4 @@
+// Runs in: the embedding process (it starts the sandbox host process with these).
 // Flags for the sandbox host process. isolated-vm needs --no-node-snapshot on the process that loads
 // it. Node's permission model is defence in depth behind the isolate: should a guest ever reach host
 // JavaScript, that process can read only isobox's own files and dependencies, write nothing, spawn

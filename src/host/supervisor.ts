@@ -1,3 +1,4 @@
+// Runs in: the embedding process.
 // SandboxHost: the embedding process's handle on the sandbox host process. It spawns it with the
 // flags isolated-vm needs, routes results and streamed lines by job id, answers every in-flight job
 // with `crashed` if the process dies, and starts a new one for the next jobs. A process that asks to
@@ -9,14 +10,16 @@ import type { WireJob } from "../contract/admitted.ts";
 import type { HostInit } from "../pool/init.ts";
 import { FromHostSchema, type ToHost } from "./protocol.ts";
 import { type CallAnswer, type CapabilityCall } from "../contract/calls.ts";
+import { CallRelay } from "../calls/relay.ts";
 import { hostEnv, hostExecArgv } from "./flags.ts";
 import { crashed, sandboxClosed } from "../contract/outcomes.ts";
 
 interface InFlight {
   resolve: (r: RunResult) => void;
   onOut: (fd: 1 | 2, lines: string[]) => void;
-  onCall: (call: CapabilityCall) => Promise<CallAnswer>;
   child: ChildProcess;
+  /** The job's calls from its process, answered back to it until the job settles. */
+  calls: CallRelay;
 }
 
 const CRASH_WINDOW_MS = 10_000;
@@ -92,13 +95,7 @@ export class SandboxHost {
       if (!job || job.child !== child) return; // a process may only answer for its own jobs
       if (m.t === "out") job.onOut(m.fd, m.lines);
       else if (m.t === "result") this.#settle(m.id, m.result as RunResult);
-      else if (m.t === "call") {
-        const { id } = m;
-        const callId = m.call.callId;
-        void job.onCall(m.call).then((answer) => {
-          if (this.#inflight.get(id) === job && child.connected) child.send({ t: "answer", id, callId, answer } satisfies ToHost);
-        });
-      }
+      else if (m.t === "call") job.calls.relay(m.call);
     }
   }
 
@@ -106,6 +103,7 @@ export class SandboxHost {
     const job = this.#inflight.get(id);
     if (!job) return;
     this.#inflight.delete(id);
+    job.calls.close();
     this.#updateRef(job.child);
     job.resolve(result);
     if (this.#draining.has(job.child) && !this.#hasJobs(job.child)) job.child.kill("SIGKILL");
@@ -147,11 +145,15 @@ export class SandboxHost {
     else { child.unref(); channel?.unref?.(); }
   }
 
-  run(job: WireJob, onOut: InFlight["onOut"], onCall: InFlight["onCall"]): Promise<RunResult> {
+  run(job: WireJob, onOut: InFlight["onOut"], onCall: (call: CapabilityCall) => Promise<CallAnswer>): Promise<RunResult> {
     return new Promise<RunResult>((resolve) => {
       if (!this.#child) this.#spawn(); // restarting after a crash: this job goes to the new process
       const child = this.#child!;
-      this.#inflight.set(job.id, { resolve, onOut, onCall, child });
+      const calls = new CallRelay({
+        forward: onCall,
+        reply: (callId, answer) => { if (child.connected) child.send({ t: "answer", id: job.id, callId, answer } satisfies ToHost); },
+      });
+      this.#inflight.set(job.id, { resolve, onOut, child, calls });
       this.#updateRef(child);
       const send = () => {
         if (!this.#inflight.has(job.id)) return;

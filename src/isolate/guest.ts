@@ -1,3 +1,4 @@
+// Runs in: the sandbox host process, the worker thread that runs the guest.
 // IsolateGuest: one V8 isolate with its context and prelude, owned by exactly one job and disposed
 // after it (never reused). Its only way in is the set of copy-only ivm.Callbacks made here; the host
 // keeps its References (the prelude function, the runner) and never hands one to the guest.
@@ -7,6 +8,16 @@ import ivm from "isolated-vm";
 import type { GuestError, Status, Usage } from "../contract/result.ts";
 import type { Json } from "../contract/job.ts";
 import type { CallAnswer, CapabilityCall } from "../contract/calls.ts";
+import { crashed, killed, memoryExceeded, valueTooBig, type Outcome } from "../contract/outcomes.ts";
+
+import type { WireJob } from "../contract/admitted.ts";
+import { valueCapBytes } from "../contract/limits.ts";
+import { harvestFiles, type HarvestedFile } from "../vfs/harvest.ts";
+import { ivmOptions } from "./ivm-options.ts";
+import { JobLimits } from "./limits.ts";
+import type { Fd, OutputSink } from "./output.ts";
+import { bridgeArguments, compilePrelude, type KindDoors, type PreludeKind } from "./prelude.ts";
+import { errorFromHost, remapError } from "./stack.ts";
 
 /**
  * The guest's way out to the host's capabilities during a run (the worker's CallChannel, src/pool/
@@ -19,13 +30,6 @@ export interface GuestCalls {
   callAsync(kind: CapabilityCall["kind"], name: string, argsJson: string, onAnswer: (a: CallAnswer) => void): void;
   close(): void;
 }
-import type { WireJob } from "../contract/admitted.ts";
-import { harvestFiles, type HarvestedFile } from "../vfs/harvest.ts";
-import { ivmOptions } from "./ivm-options.ts";
-import { JobLimits } from "./limits.ts";
-import type { Fd, OutputSink } from "./output.ts";
-import { bridgeArguments, compilePrelude, type KindDoors, type PreludeKind } from "./prelude.ts";
-import { errorFromHost, remapError } from "./stack.ts";
 
 export interface GuestOutcome {
   status: Status;
@@ -62,9 +66,6 @@ function optionalFunction(api: ivm.Reference, name: string): ivm.Reference | nul
   return null;
 }
 
-/** A returned value may always be this large, whatever maxOutputBytes says. */
-export const MIN_VALUE_CAP = 16 * 1024 * 1024;
-
 /**
  * What the prelude's `start(spec)` gets for one run, the same shape for every guest kind: one plain
  * object of strings, numbers and file bytes, copied into the isolate (never a Reference). The
@@ -93,7 +94,7 @@ export function runSpec(job: WireJob): GuestRunSpec {
   const spec: GuestRunSpec = {
     envJson: JSON.stringify(job.env),
     jobId: job.id,
-    maxValueBytes: Math.max(MIN_VALUE_CAP, job.limits.maxOutputBytes),
+    maxValueBytes: valueCapBytes(job.limits),
     memoryBytes: job.limits.memoryMb * 1024 * 1024,
     capabilitiesJson: JSON.stringify(job.capabilities),
     files: job.files,
@@ -116,7 +117,7 @@ export abstract class IsolateGuest<K extends PreludeKind = PreludeKind> {
   #sink: OutputSink | null = null;
   #filename = "main.js";
   #callsInFlight = 0;
-  #stopped: { status: Status; error: GuestError } | null = null;
+  #stopped: Outcome | null = null;
   #signalStop!: () => void;
   readonly #stop = new Promise<void>((r) => { this.#signalStop = r; });
 
@@ -128,7 +129,7 @@ export abstract class IsolateGuest<K extends PreludeKind = PreludeKind> {
     // aborts the whole host process and every job in it. With a handler, isolated-vm parks the
     // guest's thread instead; the pool's wedged-thread watchdog then replaces the thread and the
     // host process is recycled once its other jobs are done.
-    const onCatastrophicError = (message: string) => this.terminate("crashed", { name: "GuestCrashed", message });
+    const onCatastrophicError = (message: string) => this.terminate(crashed("GuestCrashed", message));
     this.isolate = new ivm.Isolate(ivmOptions({ memoryLimit: memoryMb, onCatastrophicError }));
     this.memoryMb = memoryMb;
   }
@@ -242,8 +243,7 @@ export abstract class IsolateGuest<K extends PreludeKind = PreludeKind> {
   /** An error escaping a host→guest call (an unhandled rejection, a timeout): the job fails with it. */
   #fault(e: unknown): void {
     if (this.#stopped || this.isolate.isDisposed) return;
-    const failure = this.#failure(e);
-    this.terminate(failure.status, failure.error ?? { name: "Error", message: String(e) });
+    this.terminate(this.#failure(e));
   }
 
   /**
@@ -254,9 +254,9 @@ export abstract class IsolateGuest<K extends PreludeKind = PreludeKind> {
   deadlineReached(): void {}
 
   /** Stop the guest now; the first reason wins. Safe to call from any callback or timer. */
-  terminate(status: Status, error: GuestError): void {
+  terminate(outcome: Outcome): void {
     if (this.#stopped) return;
-    this.#stopped = { status, error };
+    this.#stopped = outcome;
     this.#limits?.stop();
     this.#signalStop();
     for (const t of this.#timers.values()) clearTimeout(t);
@@ -292,7 +292,7 @@ export abstract class IsolateGuest<K extends PreludeKind = PreludeKind> {
     const { rawFiles, ...rest } = outcome;
     if (rawFiles === undefined || (rest.status !== "ok" && rest.status !== "error")) return rest;
     const harvested = harvestFiles(rawFiles, job.limits.maxFsBytes);
-    if ("error" in harvested) return { status: "output_limit", error: harvested.error };
+    if ("status" in harvested) return harvested;
     return harvested.files.length ? { ...rest, files: harvested.files } : rest;
   }
 
@@ -308,13 +308,11 @@ export abstract class IsolateGuest<K extends PreludeKind = PreludeKind> {
   #interpret(env: { kind?: unknown; json?: unknown; error?: unknown; size?: unknown }, maxValue: number): Omit<GuestOutcome, "usage"> {
     if (env.kind === "ok") {
       if (typeof env.json !== "string") return { status: "ok" };
-      if (Buffer.byteLength(env.json) > maxValue) return this.#tooBig(Buffer.byteLength(env.json), maxValue);
+      if (Buffer.byteLength(env.json) > maxValue) return valueTooBig(Buffer.byteLength(env.json), maxValue);
       return { status: "ok", value: JSON.parse(env.json) as Json };
     }
-    if (env.kind === "too_big") return this.#tooBig(Number(env.size), maxValue);
-    if (env.kind === "memory") {
-      return { status: "memory", error: { name: "MemoryError", message: `Job exceeded its memory limit of ${this.memoryMb} MB` } };
-    }
+    if (env.kind === "too_big") return valueTooBig(Number(env.size), maxValue);
+    if (env.kind === "memory") return memoryExceeded(this.memoryMb);
     if (env.kind === "error" && env.error && typeof env.error === "object") {
       const e = env.error as Record<string, unknown>;
       const error: GuestError = { name: String(e.name ?? "Error"), message: String(e.message ?? "") };
@@ -330,32 +328,26 @@ export abstract class IsolateGuest<K extends PreludeKind = PreludeKind> {
    */
   #classifyMemory(o: Omit<GuestOutcome, "usage">, peakBytes: number): Omit<GuestOutcome, "usage"> {
     if (o.status === "error" && o.error?.name === "RangeError" && o.error.message === "Array buffer allocation failed") {
-      return { status: "memory", error: { name: "MemoryError", message: `Job exceeded its memory limit of ${this.memoryMb} MB (array buffer allocation failed)` } };
+      return memoryExceeded(this.memoryMb, "array buffer allocation failed");
     }
     // Threat: one huge allocation (a 256 MB string) lands in V8's large-object space between two
     // of isolated-vm's GC-time checks, so a short job can finish above its cap. The cap still holds.
     if ((o.status === "ok" || o.status === "error") && peakBytes > this.memoryMb * 1024 * 1024) {
-      return { status: "memory", error: { name: "MemoryError", message: `Job exceeded its memory limit of ${this.memoryMb} MB (peak ${Math.round(peakBytes / 1048576)} MB)` } };
+      return memoryExceeded(this.memoryMb, `peak ${Math.round(peakBytes / 1048576)} MB`);
     }
     return o;
   }
 
-  #tooBig(size: number, max: number): Omit<GuestOutcome, "usage"> {
-    return { status: "output_limit", error: { name: "OutputLimitError", message: `The returned value is ${size} bytes of JSON, over the ${max} byte limit` } };
-  }
-
-  #stoppedOutcome(): Omit<GuestOutcome, "usage"> {
-    return { status: this.#stopped!.status, error: this.#stopped!.error };
+  #stoppedOutcome(): Outcome {
+    return { ...this.#stopped! };
   }
 
   /** An exception out of isolated-vm that no limit of ours explains. */
-  #failure(e: unknown): Omit<GuestOutcome, "usage"> {
+  #failure(e: unknown): Outcome {
     const message = e instanceof Error ? e.message : String(e);
-    if (/memory limit/i.test(message)) {
-      return { status: "memory", error: { name: "MemoryError", message: `Job exceeded its memory limit of ${this.memoryMb} MB` } };
-    }
-    if (/^Script execution timed out/.test(message) && this.#limits) return { status: "timeout", error: this.#limits.exceededError() };
-    if (this.isolate.isDisposed) return { status: "crashed", error: { name: "GuestCrashed", message } };
+    if (/memory limit/i.test(message)) return memoryExceeded(this.memoryMb);
+    if (/^Script execution timed out/.test(message) && this.#limits) return this.#limits.exceeded();
+    if (this.isolate.isDisposed) return crashed("GuestCrashed", message);
     return { status: "error", error: errorFromHost(e, this.#filename) };
   }
 
@@ -381,7 +373,7 @@ export abstract class IsolateGuest<K extends PreludeKind = PreludeKind> {
   /** The single disposal path: stop, then the isolate. Idempotent. */
   dispose(): void {
     this.endRun();
-    this.#stopped ??= { status: "killed", error: { name: "AbortError", message: "The guest was stopped" } };
+    this.#stopped ??= killed("The guest was stopped");
     if (!this.isolate.isDisposed) this.isolate.dispose();
   }
 }

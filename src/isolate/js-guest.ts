@@ -1,3 +1,4 @@
+// Runs in: the sandbox host process, the worker thread that runs the guest.
 // JsGuest: a JavaScript/TypeScript job as an ES module in a fresh isolate (see guest.ts for the
 // shared lifecycle, limits and statuses).
 import { randomBytes } from "node:crypto";

@@ -1,12 +1,13 @@
+// Runs in: the sandbox host process, the worker thread that runs the guest.
 // The isolate layer's one limit enforcer: wall clock (which, unlike isolated-vm's own `timeout`,
 // also covers time spent awaiting promises), guest CPU time from `isolate.cpuTime`, and the heap
 // sampling behind usage.memoryPeakBytes. Breaking a limit terminates the guest (disposes its isolate).
 import type ivm from "isolated-vm";
-import type { GuestError, Status } from "../contract/result.ts";
 import type { Limits } from "../contract/limits.ts";
+import { cpuTimeout, wallTimeout, type Outcome } from "../contract/outcomes.ts";
 
 export interface Stoppable {
-  terminate(status: Status, error: GuestError): void;
+  terminate(outcome: Outcome): void;
 }
 
 const CHECK_EVERY_MS = 20;
@@ -29,10 +30,7 @@ export class JobLimits {
     this.#isolate = isolate;
     this.#limits = limits;
     this.#cpuStart = isolate.cpuTime;
-    this.#wall = setTimeout(
-      () => guest.terminate("timeout", { name: "TimeoutError", message: `Job exceeded its wall-clock limit of ${limits.timeoutMs} ms` }),
-      limits.timeoutMs,
-    );
+    this.#wall = setTimeout(() => guest.terminate(wallTimeout(limits.timeoutMs)), limits.timeoutMs);
     this.#tick = setInterval(() => this.check(), CHECK_EVERY_MS);
     this.#sampleSync(); // the guest has not started yet: the isolate is idle
   }
@@ -43,11 +41,9 @@ export class JobLimits {
   }
 
   /** The limit a synchronous slice ran into when isolated-vm's timeout stopped it. */
-  exceededError(): GuestError {
+  exceeded(): Outcome {
     const wallLeft = this.#limits.timeoutMs - (performance.now() - this.startedAt);
-    return wallLeft <= 5
-      ? { name: "TimeoutError", message: `Job exceeded its wall-clock limit of ${this.#limits.timeoutMs} ms` }
-      : { name: "TimeoutError", message: `Job exceeded its CPU time limit of ${this.#limits.cpuTimeMs} ms` };
+    return wallLeft <= 5 ? wallTimeout(this.#limits.timeoutMs) : cpuTimeout(this.#limits.cpuTimeMs);
   }
 
   /** What is left of the wall-clock and CPU budgets, whichever is smaller (at least 1 ms). */
@@ -62,7 +58,7 @@ export class JobLimits {
     if (this.#isolate.isDisposed) return;
     this.cpuNs = this.#isolate.cpuTime - this.#cpuStart;
     if (this.cpuNs >= BigInt(this.#limits.cpuTimeMs) * 1_000_000n) {
-      this.#guest.terminate("timeout", { name: "TimeoutError", message: `Job exceeded its CPU time limit of ${this.#limits.cpuTimeMs} ms` });
+      this.#guest.terminate(cpuTimeout(this.#limits.cpuTimeMs));
       return;
     }
     if (this.#sampling) return;

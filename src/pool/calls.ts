@@ -1,15 +1,22 @@
+// Runs in: the sandbox host process, the worker thread that runs the guest.
 // CallChannel: the worker thread's end of a job's capability calls (bindings, MCP tools, fetch). A
 // call goes out on the job's MessagePort to the host thread, which relays it to the embedding
 // process where the handlers live. JavaScript guests get their answers asynchronously (as promises
 // settled between slices); a Python guest blocks in its call, so this thread waits on the job's wake
 // buffer and reads its port synchronously until the answer (or the deadline) comes.
+//
+// This end is where a call starts, not a hop it crosses, so it does not take a CallRelay: it
+// allocates the call ids that every hop after it routes answers by, and waits for the asynchronous
+// answers with the relay's PendingAnswers (by id; late, forged or repeated answers dropped; nothing
+// after close). The in-flight cap is counted here too, with the relay's constant and wording, because
+// at the origin a refusal has to be synchronous: the guest's call throws at once (a RangeError, as it
+// always has) and nothing is posted. The host thread's CallRelay holds the same cap if this one fails.
 import { receiveMessageOnPort, type MessagePort } from "node:worker_threads";
-import type { CallAnswer, CapabilityCall } from "../contract/calls.ts";
+import { PendingAnswers, refusedCall, tooManyInFlight } from "../calls/relay.ts";
+import { MAX_CALLS_IN_FLIGHT, MCP_NAME_SEPARATOR, type CallAnswer, type CapabilityCall } from "../contract/calls.ts";
 import type { GuestCalls } from "../isolate/guest.ts";
 import type { ToWorker } from "./thread-protocol.ts";
-import { MAX_CALLS_IN_FLIGHT } from "../contract/calls.ts";
-import { WAKE_SEQ } from "./thread-protocol.ts";
-
+import { WakeBuffer } from "./wake.ts";
 
 export interface CallLimits {
   maxCalls: number;
@@ -24,11 +31,14 @@ export interface CallLimits {
 }
 
 export class CallChannel implements GuestCalls {
-  readonly wake = new SharedArrayBuffer(4);
+  readonly #wake = new WakeBuffer();
   #nextId = 1;
   #made = 0;
-  readonly #async = new Map<number, (a: CallAnswer) => void>();
-  readonly #syncAnswers = new Map<number, CallAnswer>();
+  /** A JavaScript guest's calls waiting for their answers. */
+  readonly #pending = new PendingAnswers();
+  #inFlight = 0;
+  /** A Python guest's one blocking call, while it waits (its thread makes no other call meanwhile). */
+  #blocking: { callId: number; answer?: CallAnswer } | null = null;
   #closed = false;
 
   readonly #port: MessagePort;
@@ -41,13 +51,17 @@ export class CallChannel implements GuestCalls {
     this.#onOther = onOther;
   }
 
+  /** The wake buffer's bytes, for the host thread (which bumps it after each message it posts). */
+  get wake(): SharedArrayBuffer {
+    return this.#wake.buffer;
+  }
+
   /** Every message the host thread sends this job, whichever way it was read. */
   receive(m: ToWorker): void {
     if (m?.t === "abort") this.close();
     if (m?.t !== "answer") return this.#onOther(m);
-    const waiter = this.#async.get(m.callId);
-    if (waiter) { this.#async.delete(m.callId); waiter(m.answer); }
-    else if (!this.#closed) this.#syncAnswers.set(m.callId, m.answer);
+    if (this.#blocking?.callId === m.callId) this.#blocking.answer ??= m.answer;
+    else this.#pending.answer(m.callId, m.answer);
   }
 
   /** Threat: a guest calling in a loop to flood the host; the job's budget counts every call. */
@@ -58,18 +72,22 @@ export class CallChannel implements GuestCalls {
     return null;
   }
 
-  #post(kind: CapabilityCall["kind"], name: string, argsJson: string): number {
-    const callId = this.#nextId++;
+  #post(callId: number, kind: CapabilityCall["kind"], name: string, argsJson: string): void {
     this.#port.postMessage({ t: "call", call: { callId, kind, name, argsJson } });
-    return callId;
   }
 
   /** A JavaScript guest's call: the answer comes later through `onAnswer`. Throws when refused. */
   callAsync(kind: CapabilityCall["kind"], name: string, argsJson: string, onAnswer: (a: CallAnswer) => void): void {
     const refused = this.#admit();
     if (refused) throw new Error(refused);
-    if (this.#async.size >= MAX_CALLS_IN_FLIGHT) throw new RangeError(`Too many binding calls in flight: at most ${MAX_CALLS_IN_FLIGHT} at once`);
-    this.#async.set(this.#post(kind, name, argsJson), onAnswer);
+    if (this.#inFlight >= MAX_CALLS_IN_FLIGHT) throw new RangeError(tooManyInFlight());
+    const callId = this.#nextId++;
+    this.#inFlight++;
+    void this.#pending.expect(callId).then((answer) => {
+      this.#inFlight--;
+      onAnswer(answer);
+    });
+    this.#post(callId, kind, name, argsJson);
   }
 
   /**
@@ -78,33 +96,42 @@ export class CallChannel implements GuestCalls {
    */
   callSync(kind: CapabilityCall["kind"], name: string, argsJson: string): CallAnswer {
     const refused = this.#admit();
-    if (refused) return { ok: false, name: "BindingError", message: refused };
-    const callId = this.#post(kind, name, argsJson);
-    const view = new Int32Array(this.wake);
+    if (refused) return refusedCall(refused);
+    const blocking: { callId: number; answer?: CallAnswer } = { callId: this.#nextId++ };
+    this.#blocking = blocking;
+    try {
+      this.#post(blocking.callId, kind, name, argsJson);
+      return this.#await(blocking, name);
+    } finally {
+      this.#blocking = null;
+    }
+  }
+
+  /** Sleeps on the wake buffer, reading the port at each wake, until the answer or a deadline. */
+  #await(blocking: { answer?: CallAnswer }, name: string): CallAnswer {
+    const what = JSON.stringify(name.replace(MCP_NAME_SEPARATOR, "."));
     const jobLeft = this.#limits.remainingMs();
     const budget = Math.min(this.#limits.callTimeoutMs, jobLeft);
     const jobBound = jobLeft <= this.#limits.callTimeoutMs;
     const until = performance.now() + budget;
     for (;;) {
-      const seq = Atomics.load(view, WAKE_SEQ);
+      const seq = this.#wake.seq;
       for (let m = receiveMessageOnPort(this.#port); m; m = receiveMessageOnPort(this.#port)) this.receive(m.message as ToWorker);
-      const answer = this.#syncAnswers.get(callId);
-      if (answer) { this.#syncAnswers.delete(callId); return answer; }
-      if (this.#closed) return { ok: false, name: "AbortError", message: "The job was stopped during a binding call" };
+      if (blocking.answer) return blocking.answer;
+      if (this.#closed) return refusedCall("The job was stopped during a binding call", "AbortError");
       const left = until - performance.now();
       if (left <= 0 && jobBound) {
         this.#limits.onJobDeadline?.();
-        return { ok: false, name: "TimeoutError", message: `The job's wall-clock limit ran out while the binding call ${JSON.stringify(name.replace("\u0000", "."))} was waiting` };
+        return refusedCall(`The job's wall-clock limit ran out while the binding call ${what} was waiting`, "TimeoutError");
       }
-      if (left <= 0) return { ok: false, name: "TimeoutError", message: `The binding call ${JSON.stringify(name.replace("\u0000", "."))} did not answer within ${Math.round(budget)} ms` };
-      Atomics.wait(view, WAKE_SEQ, seq, left);
+      if (left <= 0) return refusedCall(`The binding call ${what} did not answer within ${Math.round(budget)} ms`, "TimeoutError");
+      this.#wake.sleep(seq, left);
     }
   }
 
   /** The job is over (or stopped): nothing more goes out, late answers are dropped. */
   close(): void {
     this.#closed = true;
-    this.#async.clear();
-    this.#syncAnswers.clear();
+    this.#pending.close();
   }
 }

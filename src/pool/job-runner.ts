@@ -1,3 +1,4 @@
+// Runs in: the sandbox host process, a worker thread (pooled or a session's own).
 // One job on the thread that runs it, whichever thread that is: a pooled worker (a fresh guest
 // per job) or a session's own worker (one guest kept between runs). The result goes back over the
 // job's port as soon as it exists; the guest source then decides what becomes of the guest.
@@ -34,7 +35,7 @@ export async function runJob(job: WireJob, port: MessagePort, source: GuestSourc
     remainingMs: () => job.limits.timeoutMs - (performance.now() - started),
     onJobDeadline: () => guest?.deadlineReached(),
   }, (m) => {
-    if (m?.t === "abort") guest?.terminate("killed", killed().error);
+    if (m?.t === "abort") guest?.terminate(killed());
   });
   port.on("message", (m: ToWorker) => calls.receive(m));
   try {
@@ -49,7 +50,7 @@ export async function runJob(job: WireJob, port: MessagePort, source: GuestSourc
   }
   const running = guest;
   const sink = new OutputSink(job.limits.maxOutputBytes, job.stream, (fd, lines) => post({ t: "out", fd, lines }), () =>
-    running.terminate("output_limit", outputLimit(job.limits.maxOutputBytes).error),
+    running.terminate(outputLimit(job.limits.maxOutputBytes)),
   );
   let result: RunResult = statusResult(crashed("GuestCrashed", "The guest failed before it answered"));
   try {

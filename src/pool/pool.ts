@@ -1,3 +1,4 @@
+// Runs in: the sandbox host process, main thread.
 // GuestPool: the Piscina pool of worker threads inside the sandbox host process. It adds what
 // Piscina cannot know: per-job streaming over a MessagePort, graceful abort of a running job, and a
 // hard stop for a wedged worker thread (Piscina terminates and replaces it).

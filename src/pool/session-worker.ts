@@ -1,3 +1,4 @@
+// Runs in: the sandbox host process, a session's own worker thread.
 // The far side of a session's own thread: one guest kept from run to run (variables, files), until
 // a run ends it (timeout, memory, abort, crash) or the host ends the session. Jobs arrive one at a
 // time; the guest has this thread as its one owner and `release`/`dispose` as its disposal path.

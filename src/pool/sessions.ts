@@ -6,7 +6,8 @@
 import { Worker, type MessagePort } from "node:worker_threads";
 import type { RunResult } from "../contract/result.ts";
 import type { WireJob } from "../contract/admitted.ts";
-import { driveJob, type JobHooks } from "./job-port.ts";
+import { killed } from "../contract/outcomes.ts";
+import { driveJob, LaunchEnded, type JobHooks } from "./job-port.ts";
 import type { WorkerData } from "./worker.ts";
 
 interface Session {
@@ -83,17 +84,13 @@ export class SessionThreads {
     return new Promise<void>((resolve, reject) => {
       if (s.ended) {
         // The session was ended while this run waited its turn: its thread is gone.
-        const e = new Error("The session was ended before the job ran");
-        e.name = "AbortError";
-        return reject(e);
+        return reject(new LaunchEnded(killed("The session was ended before the job ran")));
       }
       // Matched by job id: the previous run's "done" may arrive after this run was handed over.
       const onMessage = (m: { t?: string; id?: string }) => { if (m?.t === "done" && m.id === job.id) { cleanup(); resolve(); } };
       const onExit = () => {
         cleanup();
-        const e = new Error(s.ended ? "The session was ended while the job ran" : "the session's thread ended");
-        if (s.ended) e.name = "AbortError";
-        reject(e);
+        reject(s.ended ? new LaunchEnded(killed("The session was ended while the job ran")) : new Error("the session's thread ended"));
       };
       // A wedged or deaf thread is terminated; the session goes with it.
       const onCancel = () => { this.end(id); };

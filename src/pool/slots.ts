@@ -1,3 +1,4 @@
+// Runs in: the sandbox host process, main thread.
 // JobSlots: at most `size` jobs run at once (the sandbox's `concurrency`), in arrival order. The
 // pool has more threads than slots so that a job never waits behind a thread that is still
 // disposing and refilling after the previous one.

@@ -1,3 +1,4 @@
+// Runs in: the sandbox host process, a pooled worker thread (Piscina's).
 // The far side of the Piscina boundary: one job at a time on this thread, each in a fresh guest
 // taken from this thread's warm pool and disposed after it.
 import type { MessagePort } from "node:worker_threads";

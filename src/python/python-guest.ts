@@ -1,10 +1,12 @@
+// Runs in: the sandbox host process, the worker thread that runs the guest.
 // PythonGuest: Pyodide (CPython on WebAssembly) booted inside a fresh isolate — never in a Node
 // worker, where Python would reach process, require and the host's files. Booted from a memory
 // snapshot when one is given (~0.3 s) or cold (~2 s); each job gets its own interpreter.
 import { readFileSync } from "node:fs";
 import ivm from "isolated-vm";
-import { INTERRUPT_SENT, INTERRUPT_SIGNAL, SIGINT } from "./interrupt.ts";
+import { InterruptBuffer } from "./interrupt.ts";
 import type { WireJob } from "../contract/admitted.ts";
+import { wallTimeout } from "../contract/outcomes.ts";
 import { door, IsolateGuest, runSpec, type GuestOutcome } from "../isolate/guest.ts";
 import { ivmOptions } from "../isolate/ivm-options.ts";
 import type { KindDoors } from "../isolate/prelude.ts";
@@ -78,8 +80,11 @@ function snapshotArguments(snapshot: Uint8Array | "make" | undefined): unknown[]
 export class PythonGuest extends IsolateGuest<"python"> {
   protected readonly kind = "python";
   protected override readonly hardStopGraceMs = SOFT_STOP_GRACE_MS;
-  /** Shared with the isolate (Pyodide's interrupt buffer) and, per job, with the host thread. */
-  readonly interrupt = new SharedArrayBuffer(8);
+  readonly #interrupt = new InterruptBuffer();
+  /** The interrupt buffer's bytes: shared with the isolate (Pyodide's) and, per job, with the host thread. */
+  get interrupt(): SharedArrayBuffer {
+    return this.#interrupt.buffer;
+  }
 
   /**
    * Boot a guest. `waits`: it will sit in the warm pool, so its boot garbage is collected first;
@@ -145,16 +150,12 @@ export class PythonGuest extends IsolateGuest<"python"> {
 
   /** The same soft stop the host thread sends at the deadline, set from this thread. */
   override deadlineReached(): void {
-    const slots = new Int32Array(this.interrupt);
-    Atomics.store(slots, INTERRUPT_SENT, 1);
-    Atomics.store(slots, INTERRUPT_SIGNAL, SIGINT);
+    this.#interrupt.set();
   }
 
   protected async execute(job: WireJob): Promise<Omit<GuestOutcome, "usage">> {
     // A session's interpreter runs again: no soft stop of an earlier run may linger.
-    const slots = new Int32Array(this.interrupt);
-    Atomics.store(slots, INTERRUPT_SENT, 0);
-    Atomics.store(slots, INTERRUPT_SIGNAL, 0);
+    this.#interrupt.clear();
     const spec = { ...runSpec(job), code: job.code };
     this.start.applySync(undefined, [spec], ivmOptions({ arguments: { copy: true }, timeout: this.remaining() }));
     let envelope: unknown = this.poll.applySync(undefined, [], ivmOptions({ result: { copy: true } }));
@@ -164,8 +165,8 @@ export class PythonGuest extends IsolateGuest<"python"> {
     // Once the deadline has passed the job is over, whatever Python did next: the interrupt itself,
     // a blocking call's TimeoutError raised before Python checked for the interrupt, or that error
     // caught and the job finishing anyway.
-    if ((outcome.status === "error" || outcome.status === "ok") && Atomics.load(new Int32Array(this.interrupt), INTERRUPT_SENT) === 1) {
-      return { status: "timeout", error: { name: "TimeoutError", message: `Job exceeded its wall-clock limit of ${job.limits.timeoutMs} ms` } };
+    if ((outcome.status === "error" || outcome.status === "ok") && this.#interrupt.sent) {
+      return wallTimeout(job.limits.timeoutMs);
     }
     return outcome;
   }

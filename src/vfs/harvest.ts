@@ -1,6 +1,7 @@
+// Runs in: the sandbox host process, the worker thread that ran the guest.
 // Output files handed back by a guest (or a container's runner), checked before they reach the
 // caller: the guest produced this list, so every entry is validated, named safely and capped.
-import type { GuestError } from "../contract/result.ts";
+import { outputFilesTooLarge, tooManyOutputFiles, type Outcome } from "../contract/outcomes.ts";
 import { mimeTypeFor } from "./mime.ts";
 import { outputPath } from "./paths.ts";
 
@@ -13,11 +14,10 @@ export interface HarvestedFile {
 /** Output files one job may return (threat: a harvest of 100,000 tiny files swamping the caller). */
 export const MAX_OUTPUT_FILES = 1000;
 
-export function harvestFiles(raw: unknown, maxBytes: number): { files: HarvestedFile[] } | { error: GuestError } {
+/** The checked files, or the output_limit outcome the job ends with. */
+export function harvestFiles(raw: unknown, maxBytes: number): { files: HarvestedFile[] } | Outcome {
   if (!Array.isArray(raw)) return { files: [] };
-  if (raw.length > MAX_OUTPUT_FILES) {
-    return { error: { name: "OutputLimitError", message: `The job wrote ${raw.length} output files, over the limit of ${MAX_OUTPUT_FILES}` } };
-  }
+  if (raw.length > MAX_OUTPUT_FILES) return tooManyOutputFiles(raw.length, MAX_OUTPUT_FILES);
   const files: HarvestedFile[] = [];
   const seen = new Set<string>();
   let total = 0;
@@ -26,9 +26,7 @@ export function harvestFiles(raw: unknown, maxBytes: number): { files: Harvested
     const path = outputPath(rawPath);
     if (!path || !(bytes instanceof Uint8Array) || seen.has(path)) continue;
     total += bytes.byteLength;
-    if (total > maxBytes) {
-      return { error: { name: "OutputLimitError", message: `The job's output files are larger than its maxFsBytes of ${maxBytes} bytes` } };
-    }
+    if (total > maxBytes) return outputFilesTooLarge(maxBytes);
     seen.add(path);
     files.push({ path, bytes: new Uint8Array(bytes), mimeType: mimeTypeFor(path) });
   }
