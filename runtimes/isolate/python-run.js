@@ -12,12 +12,21 @@ function pythonFailure(e) {
   return record({ kind: "error", error });
 }
 
+function streamWriter(bridge, fd) {
+  const decoder = new TextDecoder();
+  return { write: (buffer) => { bridge.write(fd, decoder.decode(buffer, { stream: true })); return buffer.length; } };
+}
+
 /** Set the run up and call the runner: the envelope as JSON, or a promise of it (the job awaits). */
 function callPythonRunner(bridge, pyodide, entry, files, spec) {
   files.begin(spec.files, spec.maxFsBytes);
   entry.begin(spec.capabilitiesJson, spec.session);
-  pyodide.setStdout({ batched: (s) => bridge.write(1, s + "\n") });
-  pyodide.setStderr({ batched: (s) => bridge.write(2, s + "\n") });
+  // Bytes as written, not Pyodide's batched lines: a batched handler keeps an unterminated last line
+  // to itself, and that line was lost (print(x, end="") before the end of a job). The host's
+  // OutputSink splits lines and flushes the last partial one when the run ends, as the container's
+  // runner does. One decoder per stream and run: a character split across writes stays whole.
+  pyodide.setStdout(streamWriter(bridge, 1));
+  pyodide.setStderr(streamWriter(bridge, 2));
   const now = entry.runSync(spec.code, spec.inputJson, spec.envJson, spec.jobId, spec.maxValueBytes); // undefined input arrives as None
   if (typeof now === "string") return now;
   return entry.run(spec.code, spec.inputJson, spec.envJson, spec.jobId, spec.maxValueBytes);

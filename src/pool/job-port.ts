@@ -4,8 +4,8 @@
 // Python guest's soft stop at the deadline, and ends the thread itself when it is wedged or deaf to
 // an abort. (The far end, on the job's thread, is job-runner.ts.)
 import { MessageChannel, type MessagePort } from "node:worker_threads";
-import { statusResult } from "../contract/result.ts";
-import type { RunResult } from "../contract/result.ts";
+import { buildResult, type RunResult } from "../contract/result.ts";
+import { OutputCap } from "../output/cap.ts";
 import { InterruptBuffer } from "../python/interrupt.ts";
 import type { FromWorker, ToWorker } from "./thread-protocol.ts";
 import { WakeBuffer } from "./wake.ts";
@@ -61,6 +61,10 @@ class JobDriver {
   #started = false;
   #wedged = false;
   #settled = false;
+  /** What the job printed, as streamed here: its result's text if the thread never sends one. */
+  readonly #heard: Record<1 | 2, string> = { 1: "", 2: "" };
+  readonly #heardCap: OutputCap;
+  readonly #launched = performance.now();
   #resolve!: (result: RunResult) => void;
   readonly result = new Promise<RunResult>((resolve) => { this.#resolve = resolve; });
 
@@ -68,6 +72,7 @@ class JobDriver {
     this.#job = job;
     this.#hooks = hooks;
     this.#port = port;
+    this.#heardCap = new OutputCap(job.limits.maxOutputBytes);
     // The worker's calls, answered back on the job's port until the job settles (src/calls/relay.ts).
     this.#calls = new CallRelay({ forward: hooks.onCall, reply: (callId, answer) => this.#toWorker({ t: "answer", callId, answer }) });
     port.on("message", (m: FromWorker) => this.#onMessage(m));
@@ -80,10 +85,21 @@ class JobDriver {
   }
 
   #onMessage(m: FromWorker): void {
-    if (m.t === "out") this.#hooks.onOut(m.fd, m.lines);
+    if (m.t === "out") this.#onOut(m.fd, m.lines);
     else if (m.t === "result") this.onSettled(m.result);
     else if (m.t === "call") this.#calls.relay(m.call);
     else if (m.t === "started") this.onStarted(m);
+  }
+
+  /** Lines of the job: kept (under the job's cap), and passed on if the caller streams that fd. */
+  #onOut(fd: 1 | 2, lines: string[]): void {
+    this.#heard[fd] += this.#heardCap.take(lines.map((l) => l + "\n").join(""));
+    if (fd === 1 ? this.#job.stream.stdout : this.#job.stream.stderr) this.#hooks.onOut(fd, lines);
+  }
+
+  /** A result made here, for a thread that ended without sending one: with what the job printed. */
+  #lost(outcome: Outcome): RunResult {
+    return buildResult({ ...outcome, stdout: this.#heard[1], stderr: this.#heard[2], usage: { wallMs: performance.now() - this.#launched } });
   }
 
   /** Every message to the worker bumps the job's wake buffer: a Python guest blocked in a call reads then. */
@@ -130,15 +146,15 @@ class JobDriver {
   onThreadDone(): void {
     // The result travels on the job's port, the task's completion on another channel: the two
     // are not ordered, so give a result already posted time to arrive before calling it lost.
-    this.#after(RESULT_GRACE_MS, () => this.onSettled(statusResult(crashed("WorkerCrashed", "The worker thread finished the job without a result"))));
+    this.#after(RESULT_GRACE_MS, () => this.onSettled(this.#lost(crashed("WorkerCrashed", "The worker thread finished the job without a result"))));
   }
 
   /** The thread ended without being done with the job: terminated by us, ended by its owner, or dead. */
   onThreadFailed(e: unknown): void {
-    if (this.#wedged) this.onSettled(statusResult(wallTimeout(this.#job.limits.timeoutMs, "its worker thread was replaced")));
-    else if (this.#cancel.signal.aborted) this.onSettled(statusResult(killed()));
-    else if (e instanceof LaunchEnded) this.onSettled(statusResult(e.outcome));
-    else this.onSettled(statusResult(crashed("WorkerCrashed", `The worker thread running the job died: ${e instanceof Error ? e.message : String(e)}`)));
+    if (this.#wedged) this.onSettled(this.#lost(wallTimeout(this.#job.limits.timeoutMs, "its worker thread was replaced")));
+    else if (this.#cancel.signal.aborted) this.onSettled(this.#lost(killed()));
+    else if (e instanceof LaunchEnded) this.onSettled(this.#lost(e.outcome));
+    else this.onSettled(this.#lost(crashed("WorkerCrashed", `The worker thread running the job died: ${e instanceof Error ? e.message : String(e)}`)));
   }
 
   /** The job's result: the first wins. */

@@ -49,7 +49,9 @@ export async function runJob(job: WireJob, port: MessagePort, source: GuestSourc
     return;
   }
   const running = guest;
-  const sink = new OutputSink(job.limits.maxOutputBytes, job.stream, (fd, lines) => post({ t: "out", fd, lines }), () =>
+  // Every line goes to the host thread, whether or not the caller streams it: if this thread has to be
+  // terminated (a guest deaf to an abort), what the job printed is still in its result.
+  const sink = new OutputSink(job.limits.maxOutputBytes, { stdout: true, stderr: true }, (fd, lines) => post({ t: "out", fd, lines }), () =>
     running.terminate(outputLimit(job.limits.maxOutputBytes)),
   );
   let result: RunResult = statusResult(crashed("GuestCrashed", "The guest failed before it answered"));
