@@ -24,7 +24,10 @@ const { default: isobox } = await import("./eslint/folder-cycles.js");
 // list as DOORS in shared/tools/folder-graph.py, so the lint and the layering check agree.
 const DOORS = ["cli", "server", "mcp-server", "doors", "service", "http", "e2b", "twenty", "adapters"];
 
-const unusedVars = ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrorsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" }];
+const unusedVars = [
+  "error",
+  { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrorsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" },
+];
 
 export default [
   {

@@ -35,7 +35,11 @@ function folderCycles(srcRoot) {
     }
   }
   // Tarjan's strongly connected components.
-  const index = new Map(), low = new Map(), stack = [], onStack = new Set(), component = new Map();
+  const index = new Map(),
+    low = new Map(),
+    stack = [],
+    onStack = new Set(),
+    component = new Map();
   let next = 0;
   const strong = (v) => {
     index.set(v, next);
@@ -71,7 +75,10 @@ const rule = {
     type: "problem",
     docs: { description: "forbid imports between folders of src/ that are in one import cycle" },
     schema: [],
-    messages: { cycle: "src/{{from}}/ imports src/{{to}}/, and these folders import each other in a cycle: {{members}}. A folder imports only the layers below it." },
+    messages: {
+      cycle:
+        "src/{{from}}/ imports src/{{to}}/, and these folders import each other in a cycle: {{members}}. A folder imports only the layers below it.",
+    },
   },
   create(context) {
     const srcRoot = path.join(context.cwd, "src");
