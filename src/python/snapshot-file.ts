@@ -12,13 +12,13 @@ function version(pkgJson: string): string {
   return (JSON.parse(readFileSync(pkgJson, "utf8")) as { version: string }).version;
 }
 
+/** The result envelope's helpers, the runner, then the `isobox` module of capabilities: one source, run (or restored) at boot. */
+export const RUNNER_FILES = ["results.py", "runner.py", "capabilities.py"].map((f) => new URL(`../../runtimes/python/${f}`, import.meta.url));
+
 /**
  * What the snapshot holds besides Pyodide: the runner compiled into it, and the boot code that took
  * it. A change to either must not restore a stale interpreter, so both are part of the key.
  */
-/** The result envelope's helpers, the runner, then the `isobox` module of capabilities: one source, run (or restored) at boot. */
-export const RUNNER_FILES = ["results.py", "runner.py", "capabilities.py"].map((f) => new URL(`../../runtimes/python/${f}`, import.meta.url));
-
 function bootSourcesHash(): string {
   const hash = createHash("sha256");
   for (const f of [...RUNNER_FILES, new URL("../../runtimes/isolate/python.js", import.meta.url)]) hash.update(readFileSync(f));
