@@ -19,12 +19,19 @@ function dependencyRoot(): string {
 
 export function hostExecArgv(): string[] {
   const packageRoot = fileURLToPath(new URL("../../", import.meta.url));
-  // --expose-gc: the prelude takes `gc` for itself and removes it from every guest's global.
-  const args = ["--no-node-snapshot", "--expose-gc", "--max-old-space-size=512", "--disable-warning=SecurityWarning"];
-  if (process.env.ISOBOX_NO_PERMISSION !== "1") {
-    args.push("--permission", "--allow-addons", "--allow-worker", `--allow-fs-read=${packageRoot}`, `--allow-fs-read=${dependencyRoot()}`, "--allow-fs-read=/etc/alpine-release");
-  }
-  return args;
+  // The permission model is always on: there is no switch that takes this defence layer away.
+  return [
+    "--no-node-snapshot",
+    "--expose-gc", // the prelude takes `gc` for itself and removes it from every guest's global
+    "--max-old-space-size=512",
+    "--disable-warning=SecurityWarning",
+    "--permission",
+    "--allow-addons",
+    "--allow-worker",
+    `--allow-fs-read=${packageRoot}`,
+    `--allow-fs-read=${dependencyRoot()}`,
+    "--allow-fs-read=/etc/alpine-release",
+  ];
 }
 
 /**

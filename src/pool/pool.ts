@@ -15,8 +15,6 @@ import { JobSlots } from "./slots.ts";
 import type { Task, WorkerData } from "./worker.ts";
 import { abortedBeforeStart } from "../contract/outcomes.ts";
 
-export { ABORT_GRACE_MS, WEDGED_GRACE_MS } from "./job-port.ts";
-export type { OnCall, OnOut } from "./job-port.ts";
 const THREADS_PER_SLOT = 2;
 
 /**

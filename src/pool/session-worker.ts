@@ -31,15 +31,10 @@ const sessionGuest: GuestSource = {
   },
 };
 
-parentPort!.on("message", (task: { job: WireJob; port: MessagePort } | { t: "end" }) => {
-  if ("t" in task) {
-    guest?.dispose();
-    guest = null;
-    parentPort!.postMessage({ t: "ended" });
-    return;
-  }
-  // One run at a time, each released (kept or disposed) before the next takes the guest: the host
-  // sends the next run as soon as it has this one's result, which comes before the release.
+// One run at a time, each released (kept or disposed) before the next takes the guest: the host
+// sends the next run as soon as it has this one's result, which comes before the release. The host
+// ends a session by terminating this thread (SessionThreads), so a run is the only message.
+let queue: Promise<void> = Promise.resolve();
+parentPort!.on("message", (task: { job: WireJob; port: MessagePort }) => {
   queue = queue.then(() => runJob(task.job, task.port, sessionGuest)).finally(() => parentPort!.postMessage({ t: "done", id: task.job.id }));
 });
-let queue: Promise<void> = Promise.resolve();

@@ -13,14 +13,14 @@ function version(pkgJson: string): string {
   return (JSON.parse(readFileSync(pkgJson, "utf8")) as { version: string }).version;
 }
 
+/** The result envelope's helpers, the runner, then the `isobox` module of capabilities: one source, run (or restored) at boot. */
+export const RUNNER_FILES = ["results.py", "runner.py", "capabilities.py"].map((f) => new URL(`../../runtimes/python/${f}`, import.meta.url));
+
 /**
  * What the snapshot holds besides Pyodide: the runner compiled into it, and the boot code that took
  * it (every fragment of the Python prelude). A change to either must not restore a stale
  * interpreter, so both are part of the key.
  */
-/** The result envelope's helpers, the runner, then the `isobox` module of capabilities: one source, run (or restored) at boot. */
-export const RUNNER_FILES = ["results.py", "runner.py", "capabilities.py"].map((f) => new URL(`../../runtimes/python/${f}`, import.meta.url));
-
 function bootSourcesHash(): string {
   const hash = createHash("sha256");
   for (const f of [...RUNNER_FILES, ...preludeFiles("python")]) hash.update(readFileSync(f));
