@@ -77,6 +77,8 @@ export function capabilityRows(c: CapabilitiesResult | undefined): Array<{ row: 
   return [
     { row: "isobox binding call round trip, JS isolate (await host.echo)", lat: c.js, note },
     { row: "isobox binding call round trip, Python isolate (host.echo blocks)", lat: c.python, note },
-    c.container ? { row: "isobox binding call round trip, container (stdio frames)", lat: c.container, note } : { row: "isobox binding call round trip, container", note: c.containerSkipped ?? "not measured" },
+    c.container
+      ? { row: "isobox binding call round trip, container (stdio frames)", lat: c.container, note }
+      : { row: "isobox binding call round trip, container", note: c.containerSkipped ?? "not measured" },
   ];
 }

@@ -91,11 +91,16 @@ async function bareGuestHeap(): Promise<HeapStats> {
 /** 3. node:vm: no security boundary, listed as the floor for "a fresh global" */
 function nodeVm(log: (s: string) => void): Pick<FloorResult, "vmRunInNewContext" | "vmScriptFreshContext"> {
   const vmRunInNewContext = sequentialSync(() => vm.runInNewContext("1") === 1, { ...OPS, maxMs: 10_000 });
-  const vmScriptFreshContext = sequentialSync(() => {
-    const ctx = vm.createContext({});
-    return new vm.Script("1").runInContext(ctx) === 1;
-  }, { ...OPS, maxMs: 10_000 });
-  log(`  node:vm runInNewContext p50 ${vmRunInNewContext.p50.toFixed(3)} ms, Script+fresh context p50 ${vmScriptFreshContext.p50.toFixed(3)} ms`);
+  const vmScriptFreshContext = sequentialSync(
+    () => {
+      const ctx = vm.createContext({});
+      return new vm.Script("1").runInContext(ctx) === 1;
+    },
+    { ...OPS, maxMs: 10_000 },
+  );
+  log(
+    `  node:vm runInNewContext p50 ${vmRunInNewContext.p50.toFixed(3)} ms, Script+fresh context p50 ${vmScriptFreshContext.p50.toFixed(3)} ms`,
+  );
   return { vmRunInNewContext, vmScriptFreshContext };
 }
 

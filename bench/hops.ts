@@ -20,22 +20,46 @@ export async function benchHops(cores: number, log: (s: string) => void): Promis
   try {
     await new Promise((r) => child.once("message", r));
     // a message of the size of a trivial wire job / result
-    const job = { t: "run", job: { id: crypto.randomUUID(), language: "javascript", code: "export default () => 1", filename: "main.js", env: {}, limits: { timeoutMs: 30000, cpuTimeMs: 30000, memoryMb: 128, maxOutputBytes: 1048576, maxFsBytes: 67108864 }, stream: { stdout: false, stderr: false } } };
-    ipcRoundTrip = await sequential(() => new Promise<boolean>((resolve) => {
-      child.once("message", () => resolve(true));
-      child.send(job);
-    }), { warmup: 200, n: 2000, maxMs: 5000 });
+    const job = {
+      t: "run",
+      job: {
+        id: crypto.randomUUID(),
+        language: "javascript",
+        code: "export default () => 1",
+        filename: "main.js",
+        env: {},
+        limits: { timeoutMs: 30000, cpuTimeMs: 30000, memoryMb: 128, maxOutputBytes: 1048576, maxFsBytes: 67108864 },
+        stream: { stdout: false, stderr: false },
+      },
+    };
+    ipcRoundTrip = await sequential(
+      () =>
+        new Promise<boolean>((resolve) => {
+          child.once("message", () => resolve(true));
+          child.send(job);
+        }),
+      { warmup: 200, n: 2000, maxMs: 5000 },
+    );
   } finally {
     child.kill("SIGKILL");
   }
   log(`  IPC round trip p50 ${ipcRoundTrip.p50.toFixed(3)} ms`);
 
-  const pool = new Piscina({ filename: new URL("./hops/noop-worker.ts", import.meta.url).href, minThreads: cores, maxThreads: cores, concurrentTasksPerWorker: 1 });
+  const pool = new Piscina({
+    filename: new URL("./hops/noop-worker.ts", import.meta.url).href,
+    minThreads: cores,
+    maxThreads: cores,
+    concurrentTasksPerWorker: 1,
+  });
   let piscinaNoop: Latency;
   let piscinaNoopThroughput: Throughput;
   try {
     piscinaNoop = await sequential(async () => (await pool.run(null)) === 1, { warmup: 200, n: 2000, maxMs: 5000 });
-    piscinaNoopThroughput = await throughput(async () => (await pool.run(null)) === 1, { concurrency: cores, maxJobs: 20_000, maxMs: 2000 });
+    piscinaNoopThroughput = await throughput(async () => (await pool.run(null)) === 1, {
+      concurrency: cores,
+      maxJobs: 20_000,
+      maxMs: 2000,
+    });
   } finally {
     await pool.destroy();
   }

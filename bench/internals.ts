@@ -27,7 +27,15 @@ const wireJob = (): WireJob => ({
   code: "export default () => 1",
   filename: "main.js",
   env: {},
-  limits: { timeoutMs: 30_000, cpuTimeMs: 30_000, memoryMb: 128, maxOutputBytes: 1 << 20, maxFsBytes: 64 << 20, maxBindingCalls: 1000, bindingTimeoutMs: 30_000 },
+  limits: {
+    timeoutMs: 30_000,
+    cpuTimeMs: 30_000,
+    memoryMb: 128,
+    maxOutputBytes: 1 << 20,
+    maxFsBytes: 64 << 20,
+    maxBindingCalls: 1000,
+    bindingTimeoutMs: 30_000,
+  },
   stream: { stdout: false, stderr: false },
   files: [],
   capabilities: { bindings: [], mcp: {}, fetch: false },
@@ -35,7 +43,9 @@ const wireJob = (): WireJob => ({
 
 const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
 
-export async function benchGuest(log: (s: string) => void): Promise<Required<Pick<InternalsResult, "guestCreate" | "guestRun" | "guestHeap">>> {
+export async function benchGuest(
+  log: (s: string) => void,
+): Promise<Required<Pick<InternalsResult, "guestCreate" | "guestRun" | "guestHeap">>> {
   // JsGuest in this thread, in batches of 50 live guests; batch 0 is the unmeasured warm-up.
   // (`await` works whether create is synchronous or returns a promise.)
   const createSamples: number[] = [];
@@ -53,7 +63,12 @@ export async function benchGuest(log: (s: string) => void): Promise<Required<Pic
     guestHeap ??= heap(guests[0]!.isolate);
     for (const g of guests) {
       const t = performance.now();
-      const sink = new OutputSink(1 << 20, { stdout: false, stderr: false }, () => {}, () => {});
+      const sink = new OutputSink(
+        1 << 20,
+        { stdout: false, stderr: false },
+        () => {},
+        () => {},
+      );
       try {
         const out = await g.run(wireJob(), sink);
         if (out.status !== "ok" || out.value !== 1) errors++;
@@ -74,12 +89,27 @@ export async function benchGuest(log: (s: string) => void): Promise<Required<Pic
  * The pool is left open: terminating worker threads that hold isolates can abort the process in
  * isolated-vm (GetCurrent assertion), so section-child.ts reports and then SIGKILLs itself instead.
  */
-export async function benchPool(cores: number, log: (s: string) => void): Promise<Required<Pick<InternalsResult, "poolSequential" | "poolThroughput">>> {
+export async function benchPool(
+  cores: number,
+  log: (s: string) => void,
+): Promise<Required<Pick<InternalsResult, "poolSequential" | "poolThroughput">>> {
   // GuestPool in this process: same threads and warm setting as the end-to-end row
-  const pool = new GuestPool({ threads: cores, warmJavascript: 8, defaultMemoryMb: 128, warmPython: 0, defaultPythonMemoryMb: 256, sessions: { maxSessions: 1, idleTimeoutMs: 60_000, maxAgeMs: 60_000 } });
+  const pool = new GuestPool({
+    threads: cores,
+    warmJavascript: 8,
+    defaultMemoryMb: 128,
+    warmPython: 0,
+    defaultPythonMemoryMb: 256,
+    sessions: { maxSessions: 1, idleTimeoutMs: 60_000, maxAgeMs: 60_000 },
+  });
   const never = new AbortController().signal;
   const op = async () => {
-    const r = await pool.run(wireJob(), () => {}, never, () => {});
+    const r = await pool.run(
+      wireJob(),
+      () => {},
+      never,
+      () => {},
+    );
     return r.status === "ok" && r.value === 1;
   };
   const poolSequential = await sequential(op, { warmup: 200, n: 2000, maxMs: 10_000 });
@@ -88,4 +118,3 @@ export async function benchPool(cores: number, log: (s: string) => void): Promis
   log(`  GuestPool in-process p50 ${poolSequential.p50.toFixed(3)} ms, ${poolThroughput.opsPerSec.toFixed(0)} jobs/s at c=${cores}`);
   return { poolSequential, poolThroughput };
 }
-

@@ -88,7 +88,18 @@ export async function benchIsobox(cores: number, log: (s: string) => void): Prom
       await shut(cold);
     }
     log(`  cold (warm.javascript=0) sequential p50 ${coldSequential.p50.toFixed(3)} ms`);
-    return { cores, warmJavascript, createSandboxMs, firstJobMs, sequential: seq, paced, guestWall, throughput: tp, coldSequential, failures };
+    return {
+      cores,
+      warmJavascript,
+      createSandboxMs,
+      firstJobMs,
+      sequential: seq,
+      paced,
+      guestWall,
+      throughput: tp,
+      coldSequential,
+      failures,
+    };
   } finally {
     if (openSandboxes.has(sb)) await shut(sb);
   }

@@ -58,9 +58,11 @@ async function hostRss(concurrency: number, warm: number, notes: string[]): Prom
     let jobsRun = 0;
     let last = idle.mb;
     for (let burst = 0; burst < 12; burst++) {
-      await Promise.all(Array.from({ length: 4 }, async () => {
-        for (let i = 0; i < 10; i++) await sb.run(TRIVIAL_JOB);
-      }));
+      await Promise.all(
+        Array.from({ length: 4 }, async () => {
+          for (let i = 0; i < 10; i++) await sb.run(TRIVIAL_JOB);
+        }),
+      );
       jobsRun += 40;
       await sleep(200);
       const now = rssMb(sb.hostPid);
@@ -68,7 +70,9 @@ async function hostRss(concurrency: number, warm: number, notes: string[]): Prom
       last = now;
     }
     const driven = await stableRss(sb.hostPid, 4000);
-    notes.push(`warm=${warm}: idle ${idle.mb.toFixed(1)} MB; after ${jobsRun} jobs ${driven.mb.toFixed(1)} MB${driven.stable ? "" : " (not settled within 1 MB)"}`);
+    notes.push(
+      `warm=${warm}: idle ${idle.mb.toFixed(1)} MB; after ${jobsRun} jobs ${driven.mb.toFixed(1)} MB${driven.stable ? "" : " (not settled within 1 MB)"}`,
+    );
     return { warm, idleMb: idle.mb, drivenMb: driven.mb, jobsRun };
   } finally {
     await shut(sb);
@@ -85,7 +89,18 @@ export async function benchMemory(log: (s: string) => void): Promise<MemoryResul
   readings.push(base, full);
   const mbPerWarmGuest = (full.drivenMb - base.drivenMb) / warmGuests;
   const idleMbPerWarmGuest = (full.idleMb - base.idleMb) / warmGuests;
-  log(`  host RSS (after jobs) warm=0 ${base.drivenMb.toFixed(1)} MB, warm=${warmGuests} ${full.drivenMb.toFixed(1)} MB → ${mbPerWarmGuest.toFixed(2)} MB/guest (idle: ${idleMbPerWarmGuest.toFixed(2)})`);
+  log(
+    `  host RSS (after jobs) warm=0 ${base.drivenMb.toFixed(1)} MB, warm=${warmGuests} ${full.drivenMb.toFixed(1)} MB → ${mbPerWarmGuest.toFixed(2)} MB/guest (idle: ${idleMbPerWarmGuest.toFixed(2)})`,
+  );
 
-  return { concurrency, warmGuests, rssWarm0Mb: base.drivenMb, rssWarmNMb: full.drivenMb, mbPerWarmGuest, idleMbPerWarmGuest, readings, notes };
+  return {
+    concurrency,
+    warmGuests,
+    rssWarm0Mb: base.drivenMb,
+    rssWarmNMb: full.drivenMb,
+    mbPerWarmGuest,
+    idleMbPerWarmGuest,
+    readings,
+    notes,
+  };
 }

@@ -45,9 +45,14 @@ function ensureInstalled(result: PeerResult, log: (s: string) => void): void {
   const r = spawnSync("npm", args, { encoding: "utf8", timeout: 240_000, stdio: ["ignore", "pipe", "pipe"] });
   result.install.ms = performance.now() - t;
   const out = `${r.stdout ?? ""}\n${r.stderr ?? ""}`;
-  result.install.warnings = out.split("\n").map((l) => l.trim()).filter((l) => /install-scripts|ERR!/.test(l) && !/nodedir/.test(l));
+  result.install.warnings = out
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => /install-scripts|ERR!/.test(l) && !/nodedir/.test(l));
   if (r.error || r.status !== 0) {
-    throw new Error(`npm install failed (${r.error ? errorText(r.error) : `exit ${r.status}`}): ${out.trim().split("\n").slice(-8).join(" | ")}`);
+    throw new Error(
+      `npm install failed (${r.error ? errorText(r.error) : `exit ${r.status}`}): ${out.trim().split("\n").slice(-8).join(" | ")}`,
+    );
   }
   if (installedVersion() !== VERSION) throw new Error(`npm install finished but ${PKG_DIR}package.json is not version ${VERSION}`);
 }
@@ -55,7 +60,9 @@ function ensureInstalled(result: PeerResult, log: (s: string) => void): void {
 /** A peer that hangs must not hang the bench. */
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms); });
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
@@ -121,7 +128,8 @@ export async function benchSecureExec(result: PeerResult, cores: number, log: (s
     const t = performance.now();
     const first = await withTimeout(rt.run(CODE), 60_000);
     result.firstRunMs = performance.now() - t;
-    if (first.code !== 0 || first.exports?.default !== 1) throw new Error(`first run did not return 1: ${JSON.stringify(first).slice(0, 500)}`);
+    if (first.code !== 0 || first.exports?.default !== 1)
+      throw new Error(`first run did not return 1: ${JSON.stringify(first).slice(0, 500)}`);
     log(`  first run ${result.firstRunMs.toFixed(1)} ms`);
 
     result.sequential = await sequential(op, { warmup: 10, n: 300, maxMs: 12_000 });

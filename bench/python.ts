@@ -88,8 +88,23 @@ export async function benchPython(cores: number, log: (s: string) => void): Prom
     log(`  plain loadPyodide failed: ${(e as Error).message}`);
   }
   const py = spawnSync("python3", ["-c", "1 + 1"]);
-  const nativePython = py.status === 0 ? await sequential(async () => spawnSync("python3", ["-c", "1 + 1"]).status === 0, { warmup: 3, n: 30 }) : undefined;
+  const nativePython =
+    py.status === 0 ? await sequential(async () => spawnSync("python3", ["-c", "1 + 1"]).status === 0, { warmup: 3, n: 30 }) : undefined;
   const info = spawnSync("docker", ["info", "--format", "{{json .Runtimes}}"], { encoding: "utf8" });
-  const docker = info.status === 0 && info.stdout.includes("runsc") ? "measured in the container section below (peer: docker run --runtime=runsc python3 -c, hardened, cold)" : "skipped: no Docker daemon with runsc";
-  return { createSandboxMs, firstJobMs, warm, backToBack, turnover, memoryPerWarmMb, nodeLoadPyodideColdMs, nodeRunPython, nativePython, docker };
+  const docker =
+    info.status === 0 && info.stdout.includes("runsc")
+      ? "measured in the container section below (peer: docker run --runtime=runsc python3 -c, hardened, cold)"
+      : "skipped: no Docker daemon with runsc";
+  return {
+    createSandboxMs,
+    firstJobMs,
+    warm,
+    backToBack,
+    turnover,
+    memoryPerWarmMb,
+    nodeLoadPyodideColdMs,
+    nodeRunPython,
+    nativePython,
+    docker,
+  };
 }

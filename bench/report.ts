@@ -60,7 +60,9 @@ export function environment(cores: number): Record<string, string | number> {
   let cpu = os.cpus()[0]?.model ?? "?";
   try {
     cpu = /^model name\s*:\s*(.+)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1]?.trim() ?? cpu;
-  } catch { /* not Linux */ }
+  } catch {
+    /* not Linux */
+  }
   return {
     date: new Date().toISOString(),
     node: process.version,
@@ -89,45 +91,126 @@ function rows(r: Results): Row[] {
   const out: Row[] = [];
   const i = r.isobox;
   if (i) {
-    out.push({ row: "isobox trivial JS job, warm (fresh isolate/job)", lat: i.sequential, tp: i.throughput[0], note: `sandbox.run end to end, back to back; warm.javascript=${i.warmJavascript}, concurrency=${i.cores}` });
-    if (i.paced) out.push({ row: "isobox trivial JS job, warm, paced (5 ms apart)", lat: i.paced, note: "same, with idle time between jobs: the pool is refilled when each job arrives" });
-    for (const tp of i.throughput.slice(1)) out.push({ row: `isobox trivial JS job, c=${tp.concurrency}`, tp, note: "same sandbox, more jobs in flight" });
-    out.push({ row: "  of which guest.run (RunResult.usage.wallMs)", lat: i.guestWall, note: "inside the worker: compile, instantiate, call, result" });
-    if (i.coldSequential) out.push({ row: "isobox trivial JS job, cold (warm.javascript=0)", lat: i.coldSequential, note: "isolate + context + prelude made inside each job" });
+    out.push({
+      row: "isobox trivial JS job, warm (fresh isolate/job)",
+      lat: i.sequential,
+      tp: i.throughput[0],
+      note: `sandbox.run end to end, back to back; warm.javascript=${i.warmJavascript}, concurrency=${i.cores}`,
+    });
+    if (i.paced)
+      out.push({
+        row: "isobox trivial JS job, warm, paced (5 ms apart)",
+        lat: i.paced,
+        note: "same, with idle time between jobs: the pool is refilled when each job arrives",
+      });
+    for (const tp of i.throughput.slice(1))
+      out.push({ row: `isobox trivial JS job, c=${tp.concurrency}`, tp, note: "same sandbox, more jobs in flight" });
+    out.push({
+      row: "  of which guest.run (RunResult.usage.wallMs)",
+      lat: i.guestWall,
+      note: "inside the worker: compile, instantiate, call, result",
+    });
+    if (i.coldSequential)
+      out.push({
+        row: "isobox trivial JS job, cold (warm.javascript=0)",
+        lat: i.coldSequential,
+        note: "isolate + context + prelude made inside each job",
+      });
   }
   const n = r.internals;
   if (n) {
-    if (n.poolSequential) out.push({ row: "isobox GuestPool in-process (no process hop)", lat: n.poolSequential, tp: n.poolThroughput, note: "Piscina + worker + warm guests, no sandbox host process" });
-    if (n.guestCreate) out.push({ row: "isobox JsGuest.create, in-process", lat: n.guestCreate, note: "isolate + context + prelude: the work the warm pool moves off the job path" });
-    if (n.guestRun) out.push({ row: "isobox JsGuest run+dispose (prewarmed), in-process", lat: n.guestRun, note: "what a warm job costs in its worker thread" });
+    if (n.poolSequential)
+      out.push({
+        row: "isobox GuestPool in-process (no process hop)",
+        lat: n.poolSequential,
+        tp: n.poolThroughput,
+        note: "Piscina + worker + warm guests, no sandbox host process",
+      });
+    if (n.guestCreate)
+      out.push({
+        row: "isobox JsGuest.create, in-process",
+        lat: n.guestCreate,
+        note: "isolate + context + prelude: the work the warm pool moves off the job path",
+      });
+    if (n.guestRun)
+      out.push({
+        row: "isobox JsGuest run+dispose (prewarmed), in-process",
+        lat: n.guestRun,
+        note: "what a warm job costs in its worker thread",
+      });
   }
   const s = r.secureExec;
   if (s) {
-    out.push({ row: `secure-exec ${s.version} NodeRuntime.run, warm runtime`, lat: s.sequential, tp: s.throughput[0], note: s.ok ? "one NodeRuntime created once, run() per job" : `FAILED: ${s.error?.split("\n")[0]}` });
+    out.push({
+      row: `secure-exec ${s.version} NodeRuntime.run, warm runtime`,
+      lat: s.sequential,
+      tp: s.throughput[0],
+      note: s.ok ? "one NodeRuntime created once, run() per job" : `FAILED: ${s.error?.split("\n")[0]}`,
+    });
     for (const tp of s.throughput.slice(1)) out.push({ row: `secure-exec ${s.version}, c=${tp.concurrency}`, tp, note: "" });
   }
   const f = r.floors;
   if (f) {
-    out.push({ row: "floor: isolated-vm fresh isolate, in-process", lat: f.ivmFreshIsolate, note: "new Isolate + createContext + eval('1') + dispose, one thread" });
-    out.push({ row: "floor: isolated-vm fresh isolate, sync API", lat: f.ivmFreshIsolateSync, note: "same with createContextSync/evalSync (no isolate-thread hop)" });
-    out.push({ row: "floor: isolated-vm fresh context, reused isolate", lat: f.ivmFreshContext, note: "createContext + eval('1') + release, one thread" });
+    out.push({
+      row: "floor: isolated-vm fresh isolate, in-process",
+      lat: f.ivmFreshIsolate,
+      note: "new Isolate + createContext + eval('1') + dispose, one thread",
+    });
+    out.push({
+      row: "floor: isolated-vm fresh isolate, sync API",
+      lat: f.ivmFreshIsolateSync,
+      note: "same with createContextSync/evalSync (no isolate-thread hop)",
+    });
+    out.push({
+      row: "floor: isolated-vm fresh context, reused isolate",
+      lat: f.ivmFreshContext,
+      note: "createContext + eval('1') + release, one thread",
+    });
     out.push({ row: "node:vm runInNewContext('1') (NOT secure)", lat: f.vmRunInNewContext, note: "unsafe floor, same thread" });
-    out.push({ row: "node:vm Script + runInContext, fresh context (NOT secure)", lat: f.vmScriptFreshContext, note: "unsafe floor, same thread" });
+    out.push({
+      row: "node:vm Script + runInContext, fresh context (NOT secure)",
+      lat: f.vmScriptFreshContext,
+      note: "unsafe floor, same thread",
+    });
   }
   const p = r.python;
   if (p) {
-    out.push({ row: "isobox trivial Python job, warm (500 ms apart)", lat: p.warm, note: `Pyodide in an isolate, restored from the snapshot; first job after createSandbox ${fmtMs(p.firstJobMs)} ms` });
-    out.push({ row: "isobox trivial Python job, back to back", lat: p.backToBack, tp: p.turnover, note: "pool drained: most jobs restore their own interpreter (fresh-interpreter turnover)" });
-    if (p.nodeRunPython) out.push({ row: "floor: plain loadPyodide in Node, runPython (NOT secure)", lat: p.nodeRunPython, note: `one reused interpreter; cold loadPyodide ${fmtMs(p.nodeLoadPyodideColdMs)} ms` });
-    if (p.nativePython) out.push({ row: "floor: native python3 -c subprocess", lat: p.nativePython, note: "fresh CPython process per job (not a sandbox)" });
+    out.push({
+      row: "isobox trivial Python job, warm (500 ms apart)",
+      lat: p.warm,
+      note: `Pyodide in an isolate, restored from the snapshot; first job after createSandbox ${fmtMs(p.firstJobMs)} ms`,
+    });
+    out.push({
+      row: "isobox trivial Python job, back to back",
+      lat: p.backToBack,
+      tp: p.turnover,
+      note: "pool drained: most jobs restore their own interpreter (fresh-interpreter turnover)",
+    });
+    if (p.nodeRunPython)
+      out.push({
+        row: "floor: plain loadPyodide in Node, runPython (NOT secure)",
+        lat: p.nodeRunPython,
+        note: `one reused interpreter; cold loadPyodide ${fmtMs(p.nodeLoadPyodideColdMs)} ms`,
+      });
+    if (p.nativePython)
+      out.push({ row: "floor: native python3 -c subprocess", lat: p.nativePython, note: "fresh CPython process per job (not a sandbox)" });
     out.push({ row: "peer: docker run --runtime=runsc python3", note: p.docker });
   }
   out.push(...containerRows(r.container));
   out.push(...capabilityRows(r.capabilities));
   const h = r.hops;
   if (h) {
-    out.push({ row: "hop floor: child-process IPC round trip", lat: h.ipcRoundTrip, note: "fork + serialization 'advanced', job-sized message, no work" });
-    out.push({ row: "hop floor: Piscina no-op task", lat: h.piscinaNoop, tp: h.piscinaNoopThroughput, note: "worker-thread dispatch, no work" });
+    out.push({
+      row: "hop floor: child-process IPC round trip",
+      lat: h.ipcRoundTrip,
+      note: "fork + serialization 'advanced', job-sized message, no work",
+    });
+    out.push({
+      row: "hop floor: Piscina no-op task",
+      lat: h.piscinaNoop,
+      tp: h.piscinaNoopThroughput,
+      note: "worker-thread dispatch, no work",
+    });
   }
   return out;
 }
@@ -140,9 +223,19 @@ export function evaluateTargets(r: Results): Target[] {
   const t: Target[] = [];
   const i = r.isobox;
   const p50 = i?.sequential.p50;
-  t.push({ name: "warm p50 latency, back to back", goal: "≤ 1 ms", measured: p50 === undefined ? "not measured" : `${fmtMs(p50)} ms`, verdict: p50 === undefined ? "N/A" : p50 <= 1 ? "PASS" : "MISS" });
+  t.push({
+    name: "warm p50 latency, back to back",
+    goal: "≤ 1 ms",
+    measured: p50 === undefined ? "not measured" : `${fmtMs(p50)} ms`,
+    verdict: p50 === undefined ? "N/A" : p50 <= 1 ? "PASS" : "MISS",
+  });
   const paced = i?.paced?.p50;
-  t.push({ name: "warm p50 latency, paced (pool refilled)", goal: "≤ 1 ms", measured: paced === undefined ? "not measured" : `${fmtMs(paced)} ms`, verdict: paced === undefined ? "N/A" : paced <= 1 ? "PASS" : "MISS" });
+  t.push({
+    name: "warm p50 latency, paced (pool refilled)",
+    goal: "≤ 1 ms",
+    measured: paced === undefined ? "not measured" : `${fmtMs(paced)} ms`,
+    verdict: paced === undefined ? "N/A" : paced <= 1 ? "PASS" : "MISS",
+  });
 
   const s = r.secureExec;
   const latRatio = ratio(s?.sequential?.p50, p50);
@@ -152,9 +245,10 @@ export function evaluateTargets(r: Results): Target[] {
   t.push({
     name: "vs secure-exec 0.2.1",
     goal: "≥ 30× faster (p50 latency and throughput)",
-    measured: latRatio === undefined || tpRatio === undefined
-      ? `not measured${s?.error ? ` (secure-exec: ${s.error.split("\n")[0]})` : ""}`
-      : `p50 ${latRatio.toFixed(1)}× faster; throughput ${tpRatio.toFixed(1)}× (c=${seTp!.concurrency})`,
+    measured:
+      latRatio === undefined || tpRatio === undefined
+        ? `not measured${s?.error ? ` (secure-exec: ${s.error.split("\n")[0]})` : ""}`
+        : `p50 ${latRatio.toFixed(1)}× faster; throughput ${tpRatio.toFixed(1)}× (c=${seTp!.concurrency})`,
     verdict: latRatio === undefined || tpRatio === undefined ? "N/A" : latRatio >= 30 && tpRatio >= 30 ? "PASS" : "MISS",
   });
 
@@ -163,16 +257,38 @@ export function evaluateTargets(r: Results): Target[] {
   t.push({
     name: `fresh-isolate throughput on ${r.env.cores} cores`,
     goal: "≥ 1,000 jobs/s",
-    measured: best ? `${fmtRate(atCores!.opsPerSec)} jobs/s at c=${atCores!.concurrency}; best ${fmtRate(best.opsPerSec)} at c=${best.concurrency}` : "not measured",
+    measured: best
+      ? `${fmtRate(atCores!.opsPerSec)} jobs/s at c=${atCores!.concurrency}; best ${fmtRate(best.opsPerSec)} at c=${best.concurrency}`
+      : "not measured",
     verdict: best ? (best.opsPerSec >= 1000 ? "PASS" : "MISS") : "N/A",
   });
 
   const py = r.python;
   if (py) {
-    t.push({ name: "Python warm p50", goal: "≤ 10 ms", measured: `${fmtMs(py.warm.p50)} ms`, verdict: py.warm.p50 <= 10 ? "PASS" : "MISS" });
-    t.push({ name: "Python first job after createSandbox", goal: "≤ 500 ms", measured: `${fmtMs(py.firstJobMs)} ms`, verdict: py.firstJobMs <= 500 ? "PASS" : "MISS" });
-    t.push({ name: "memory per warm interpreter", goal: "≤ 64 MB", measured: py.memoryPerWarmMb === undefined ? "not measured" : `${py.memoryPerWarmMb.toFixed(1)} MB`, verdict: py.memoryPerWarmMb === undefined ? "N/A" : py.memoryPerWarmMb <= 64 ? "PASS" : "MISS" });
-    t.push({ name: "fresh interpreter (stretch)", goal: "≤ 50 ms", measured: `${fmtRate(py.turnover.opsPerSec)} interpreters/s at c=${py.turnover.concurrency} (${fmtMs(1000 * py.turnover.concurrency / py.turnover.opsPerSec)} ms each)`, verdict: 1000 * py.turnover.concurrency / py.turnover.opsPerSec <= 50 ? "PASS" : "MISS" });
+    t.push({
+      name: "Python warm p50",
+      goal: "≤ 10 ms",
+      measured: `${fmtMs(py.warm.p50)} ms`,
+      verdict: py.warm.p50 <= 10 ? "PASS" : "MISS",
+    });
+    t.push({
+      name: "Python first job after createSandbox",
+      goal: "≤ 500 ms",
+      measured: `${fmtMs(py.firstJobMs)} ms`,
+      verdict: py.firstJobMs <= 500 ? "PASS" : "MISS",
+    });
+    t.push({
+      name: "memory per warm interpreter",
+      goal: "≤ 64 MB",
+      measured: py.memoryPerWarmMb === undefined ? "not measured" : `${py.memoryPerWarmMb.toFixed(1)} MB`,
+      verdict: py.memoryPerWarmMb === undefined ? "N/A" : py.memoryPerWarmMb <= 64 ? "PASS" : "MISS",
+    });
+    t.push({
+      name: "fresh interpreter (stretch)",
+      goal: "≤ 50 ms",
+      measured: `${fmtRate(py.turnover.opsPerSec)} interpreters/s at c=${py.turnover.concurrency} (${fmtMs((1000 * py.turnover.concurrency) / py.turnover.opsPerSec)} ms each)`,
+      verdict: (1000 * py.turnover.concurrency) / py.turnover.opsPerSec <= 50 ? "PASS" : "MISS",
+    });
   }
 
   t.push(...containerTargets(r.container));
@@ -180,7 +296,9 @@ export function evaluateTargets(r: Results): Target[] {
   t.push({
     name: "memory per warm guest",
     goal: "≤ 3 MB",
-    measured: m ? `${m.mbPerWarmGuest.toFixed(2)} MB (host RSS Δ ${(m.rssWarmNMb - m.rssWarm0Mb).toFixed(1)} MB / ${m.warmGuests})` : "not measured",
+    measured: m
+      ? `${m.mbPerWarmGuest.toFixed(2)} MB (host RSS Δ ${(m.rssWarmNMb - m.rssWarm0Mb).toFixed(1)} MB / ${m.warmGuests})`
+      : "not measured",
     verdict: m ? (m.mbPerWarmGuest <= 3 ? "PASS" : "MISS") : "N/A",
   });
   return t;
@@ -198,38 +316,74 @@ export function markdown(r: Results): string {
   const e = r.env;
   const parts: string[] = [];
   parts.push(`# isobox benchmark — ${e.date}`);
-  parts.push(`Node ${e.node} · ${e.cpu} · ${e.cores} cores · ${e.platform} · ${e.totalMemGb} GiB · isolated-vm ${e.isolatedVm} · piscina ${e.piscina} · isobox at ${e.gitCommit}${e.gitUncommitted ? ` + ${e.gitUncommitted} uncommitted files in src/, runtimes/` : ""}`);
-  if (Number(e.loadAvg1mAtStart) > 1) parts.push(`Note: 1-minute load average ${e.loadAvg1mAtStart} when the bench started — if other processes were still busy, they shared the ${e.cores} cores and every row is pessimistic.`);
-  parts.push("Job: `export default () => 1` (JavaScript). Latency = sequential (await each); ops/s seq = 1000/mean of that loop; throughput = closed loop with c jobs in flight.");
-  parts.push(table(
-    ["row", "p50 ms", "p95 ms", "p99 ms", "seq ops/s", "throughput jobs/s", "notes"],
-    rows(r).map((x) => [
-      x.row, fmtMs(x.lat?.p50), fmtMs(x.lat?.p95), fmtMs(x.lat?.p99), fmtRate(x.lat?.opsPerSec),
-      x.tp ? `${fmtRate(x.tp.opsPerSec)} (c=${x.tp.concurrency}${x.tp.errors ? `, ${x.tp.errors} errors` : ""})` : "—",
-      `${x.note}${x.lat?.errors ? ` (${x.lat.errors} errors)` : ""}`,
-    ]),
-  ));
+  parts.push(
+    `Node ${e.node} · ${e.cpu} · ${e.cores} cores · ${e.platform} · ${e.totalMemGb} GiB · isolated-vm ${e.isolatedVm} · piscina ${e.piscina} · isobox at ${e.gitCommit}${e.gitUncommitted ? ` + ${e.gitUncommitted} uncommitted files in src/, runtimes/` : ""}`,
+  );
+  if (Number(e.loadAvg1mAtStart) > 1)
+    parts.push(
+      `Note: 1-minute load average ${e.loadAvg1mAtStart} when the bench started — if other processes were still busy, they shared the ${e.cores} cores and every row is pessimistic.`,
+    );
+  parts.push(
+    "Job: `export default () => 1` (JavaScript). Latency = sequential (await each); ops/s seq = 1000/mean of that loop; throughput = closed loop with c jobs in flight.",
+  );
+  parts.push(
+    table(
+      ["row", "p50 ms", "p95 ms", "p99 ms", "seq ops/s", "throughput jobs/s", "notes"],
+      rows(r).map((x) => [
+        x.row,
+        fmtMs(x.lat?.p50),
+        fmtMs(x.lat?.p95),
+        fmtMs(x.lat?.p99),
+        fmtRate(x.lat?.opsPerSec),
+        x.tp ? `${fmtRate(x.tp.opsPerSec)} (c=${x.tp.concurrency}${x.tp.errors ? `, ${x.tp.errors} errors` : ""})` : "—",
+        `${x.note}${x.lat?.errors ? ` (${x.lat.errors} errors)` : ""}`,
+      ]),
+    ),
+  );
   const m = r.memory;
   const f = r.floors;
   const n = r.internals;
   const mem: string[][] = [];
   if (m) {
     for (const x of m.readings) {
-      mem.push([`host RSS, concurrency ${m.concurrency}, warm.javascript=${x.warm}: idle / after ${x.jobsRun} jobs`, `${x.idleMb.toFixed(1)} / ${x.drivenMb.toFixed(1)} MB`]);
+      mem.push([
+        `host RSS, concurrency ${m.concurrency}, warm.javascript=${x.warm}: idle / after ${x.jobsRun} jobs`,
+        `${x.idleMb.toFixed(1)} / ${x.drivenMb.toFixed(1)} MB`,
+      ]);
     }
     mem.push([`RSS per warm guest (Δ after jobs / ${m.warmGuests})`, `${m.mbPerWarmGuest.toFixed(2)} MB`]);
     mem.push([`RSS per warm guest, idle (Δ idle / ${m.warmGuests})`, `${m.idleMbPerWarmGuest.toFixed(2)} MB`]);
   }
-  if (f) mem.push(["bare ivm isolate heap (context + small script): total / used", `${f.ivmHeap.totalHeapSizeMb.toFixed(2)} / ${f.ivmHeap.usedHeapSizeMb.toFixed(2)} MB`]);
-  if (n?.guestHeap) mem.push(["isobox warm JsGuest heap (context + prelude): total / used", `${n.guestHeap.totalHeapSizeMb.toFixed(2)} / ${n.guestHeap.usedHeapSizeMb.toFixed(2)} MB`]);
+  if (f)
+    mem.push([
+      "bare ivm isolate heap (context + small script): total / used",
+      `${f.ivmHeap.totalHeapSizeMb.toFixed(2)} / ${f.ivmHeap.usedHeapSizeMb.toFixed(2)} MB`,
+    ]);
+  if (n?.guestHeap)
+    mem.push([
+      "isobox warm JsGuest heap (context + prelude): total / used",
+      `${n.guestHeap.totalHeapSizeMb.toFixed(2)} / ${n.guestHeap.usedHeapSizeMb.toFixed(2)} MB`,
+    ]);
   if (mem.length) parts.push("## Memory\n\n" + table(["what", "value"], mem) + (m ? `\n\n${m.notes.map((x) => `- ${x}`).join("\n")}` : ""));
-  if (r.targets) parts.push("## Targets\n\n" + table(["target", "goal", "measured", "verdict"], r.targets.map((t) => [t.name, t.goal, t.measured, `**${t.verdict}**`])));
+  if (r.targets)
+    parts.push(
+      "## Targets\n\n" +
+        table(
+          ["target", "goal", "measured", "verdict"],
+          r.targets.map((t) => [t.name, t.goal, t.measured, `**${t.verdict}**`]),
+        ),
+    );
   const s = r.secureExec;
   if (s) {
-    const inst = s.install.alreadyPresent ? "already installed in bench/.peers/" : `installed by the bench in ${((s.install.ms ?? 0) / 1000).toFixed(0)} s: \`${s.install.command}\``;
+    const inst = s.install.alreadyPresent
+      ? "already installed in bench/.peers/"
+      : `installed by the bench in ${((s.install.ms ?? 0) / 1000).toFixed(0)} s: \`${s.install.command}\``;
     const notes = [`- secure-exec ${s.version}: ${inst}; install scripts: ${s.install.installScripts}.`];
     const skipped = s.install.warnings.map((w) => /install-scripts\s+(\S+@\S+)\s+\(/.exec(w)?.[1]).filter(Boolean);
-    if (skipped.length) notes.push(`- npm left these dependencies' install scripts unrun (blocked by default): ${skipped.join(", ")}; secure-exec ran without them.`);
+    if (skipped.length)
+      notes.push(
+        `- npm left these dependencies' install scripts unrun (blocked by default): ${skipped.join(", ")}; secure-exec ran without them.`,
+      );
     if (s.firstRunMs !== undefined) notes.push(`- secure-exec first run (runtime start): ${fmtMs(s.firstRunMs)} ms.`);
     if (s.error) notes.push(`- secure-exec error: \`${s.error.replace(/\n/g, " ⏎ ")}\``);
     parts.push("## Peer\n\n" + notes.join("\n"));

@@ -18,7 +18,12 @@ import { environment, evaluateTargets, markdown, writeResults, type Results } fr
 import { errorText } from "./stats.ts";
 
 const cores = os.availableParallelism();
-const skip = new Set((process.env.BENCH_SKIP ?? "").split(",").map((s) => s.trim()).filter(Boolean));
+const skip = new Set(
+  (process.env.BENCH_SKIP ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const results: Results = { env: environment(cores), failures: {} };
 
@@ -51,12 +56,17 @@ function inChild<T>(name: string, timeoutMs: number): Promise<T> {
       stdio: ["ignore", "pipe", "inherit"],
     });
     let out = "";
-    child.stdout.on("data", (d: Buffer) => { out += d.toString(); });
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
     child.on("exit", (code, signal) => {
       clearTimeout(timer);
       // Each part of the section prints one BENCH_RESULT line; merge what arrived.
-      const parts = out.split("\n").filter((l) => l.startsWith("BENCH_RESULT ")).map((l) => JSON.parse(l.slice("BENCH_RESULT ".length)) as object);
+      const parts = out
+        .split("\n")
+        .filter((l) => l.startsWith("BENCH_RESULT "))
+        .map((l) => JSON.parse(l.slice("BENCH_RESULT ".length)) as object);
       if (parts.length) resolve(Object.assign({}, ...parts) as T);
       else reject(new Error(`section process ${signal ? `killed by ${signal}` : `exited with code ${code}`} without a result`));
     });
@@ -80,7 +90,11 @@ const watchdog = setTimeout(() => {
   results.failures.watchdog = `bench exceeded ${maxSeconds} s; results are partial`;
   log(`watchdog: ${results.failures.watchdog}`);
   void closeAll().finally(() => {
-    try { finish(); } finally { process.exit(2); }
+    try {
+      finish();
+    } finally {
+      process.exit(2);
+    }
   });
 }, maxSeconds * 1000);
 watchdog.unref();

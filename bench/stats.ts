@@ -102,7 +102,11 @@ export function sequentialSync(op: () => boolean, opts: { warmup: number; n: num
   for (let i = 0; i < opts.n; i++) {
     const t = performance.now();
     let ok = false;
-    try { ok = op(); } catch { ok = false; }
+    try {
+      ok = op();
+    } catch {
+      ok = false;
+    }
     const now = performance.now();
     if (!ok) errors++;
     samples.push(now - t);

@@ -1,5 +1,9 @@
 // TypeScript is transpiled with esbuild; errors point at these lines.
-interface Line { sku: string; qty: number; price: number }
+interface Line {
+  sku: string;
+  qty: number;
+  price: number;
+}
 
 export function main(input: { lines?: Line[] } | undefined) {
   const lines: Line[] = input?.lines ?? [

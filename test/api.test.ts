@@ -2,8 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSandbox, type Sandbox } from "../src/index.ts";
 
 let sandbox: Sandbox;
-beforeAll(async () => { sandbox = await createSandbox({ concurrency: 2, warm: { javascript: 2 } }); });
-afterAll(async () => { await sandbox.close(); });
+beforeAll(async () => {
+  sandbox = await createSandbox({ concurrency: 2, warm: { javascript: 2 } });
+});
+afterAll(async () => {
+  await sandbox.close();
+});
 
 const js = (code: string, extra: Record<string, unknown> = {}) => sandbox.run({ language: "javascript", code, ...extra });
 
@@ -95,7 +99,9 @@ describe("JavaScript guest conventions", () => {
     expect(r.error).toMatchObject({ name: "RangeError", message: "late" });
   });
   it("fails a job whose timer callback throws, like an uncaught exception", async () => {
-    const r = await js("export default () => new Promise((res) => { setTimeout(() => { throw new Error('in timer') }, 5); setTimeout(res, 200); })");
+    const r = await js(
+      "export default () => new Promise((res) => { setTimeout(() => { throw new Error('in timer') }, 5); setTimeout(res, 200); })",
+    );
     expect(r.status).toBe("error");
     expect(r.error?.message).toBe("in timer");
   });
@@ -138,8 +144,13 @@ describe("web globals a glue-code author expects", () => {
       let invalid = false; try { new URL("not a url") } catch { invalid = true }
       export default { href: u.href, host: u.host, origin: u.origin, q: u.searchParams.get("q"), p: p.toString(), invalid, can: URL.canParse("https://x") };`);
     expect(r.value).toEqual({
-      href: "https://user:pw@example.com:8080/b?x=1&q=a+b%26c#h", host: "example.com:8080", origin: "https://example.com:8080",
-      q: "a b&c", p: "a=2&z=1", invalid: true, can: true,
+      href: "https://user:pw@example.com:8080/b?x=1&q=a+b%26c#h",
+      host: "example.com:8080",
+      origin: "https://example.com:8080",
+      q: "a b&c",
+      p: "a=2&z=1",
+      invalid: true,
+      can: true,
     });
   });
   it("provides structuredClone, atob/btoa, crypto and queueMicrotask", async () => {
@@ -151,26 +162,45 @@ describe("web globals a glue-code author expects", () => {
       await null;
       export default { cyc: c.self === c, date: c.d.getTime(), map: c.m.get(1).x, set: c.s.has(1), b64: btoa("hi"), raw: atob("aGk="),
         uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(crypto.randomUUID()), rand: buf.some((b) => b !== 0), order };`);
-    expect(r.value).toEqual({ cyc: true, date: 0, map: 1, set: true, b64: "aGk=", raw: "hi", uuid: true, rand: true, order: ["sync", "micro"] });
+    expect(r.value).toEqual({
+      cyc: true,
+      date: 0,
+      map: 1,
+      set: true,
+      b64: "aGk=",
+      raw: "hi",
+      uuid: true,
+      rand: true,
+      order: ["sync", "micro"],
+    });
   });
   it("has nothing of Node: no process, require, Buffer, module or global", async () => {
-    const r = await js("export default [typeof process, typeof require, typeof Buffer, typeof module, typeof global, typeof WebAssembly, typeof SharedArrayBuffer]");
+    const r = await js(
+      "export default [typeof process, typeof require, typeof Buffer, typeof module, typeof global, typeof WebAssembly, typeof SharedArrayBuffer]",
+    );
     expect(r.value).toEqual(Array(7).fill("undefined"));
   });
   it("supports setInterval/clearInterval bounded by the job", async () => {
-    const r = await js("let n = 0; const t = setInterval(() => { if (++n === 3) clearInterval(t) }, 1); export default await new Promise((r) => setTimeout(() => r(n), 50));");
+    const r = await js(
+      "let n = 0; const t = setInterval(() => { if (++n === 3) clearInterval(t) }, 1); export default await new Promise((r) => setTimeout(() => r(n), 50));",
+    );
     expect(r.value).toBe(3);
   });
 });
 
 describe("TypeScript", () => {
   it("strips types with a real transpiler, including enums", async () => {
-    const r = await sandbox.run({ language: "typescript", code: "enum Color { Red = 1, Green }\ninterface P { x: number }\nexport default (p: P): number => p.x + Color.Green;", input: { x: 1 } });
+    const r = await sandbox.run({
+      language: "typescript",
+      code: "enum Color { Red = 1, Green }\ninterface P { x: number }\nexport default (p: P): number => p.x + Color.Green;",
+      input: { x: 1 },
+    });
     expect(r.status).toBe("ok");
     expect(r.value).toBe(3);
   });
   it("reports runtime errors at the user's TypeScript line", async () => {
-    const code = "type T = {\n  a: number;\n};\n\nconst t: T = { a: 1 };\nexport default function main(): never {\n  throw new Error('ts boom ' + t.a);\n}\n";
+    const code =
+      "type T = {\n  a: number;\n};\n\nconst t: T = { a: 1 };\nexport default function main(): never {\n  throw new Error('ts boom ' + t.a);\n}\n";
     const r = await sandbox.run({ language: "typescript", code });
     expect(r.status).toBe("error");
     expect(r.error?.stack).toMatch(/main\.ts:7:\d+/);

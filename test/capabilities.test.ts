@@ -24,13 +24,23 @@ beforeAll(async () => {
           return a + b;
         },
       },
-      fail: { input: z.object({}), handler: () => { throw new Error("upstream said no"); } },
-      slow: { input: z.object({ ms: z.number() }), handler: (a) => new Promise((r) => setTimeout(() => r("late"), (a as { ms: number }).ms)) },
+      fail: {
+        input: z.object({}),
+        handler: () => {
+          throw new Error("upstream said no");
+        },
+      },
+      slow: {
+        input: z.object({ ms: z.number() }),
+        handler: (a) => new Promise((r) => setTimeout(() => r("late"), (a as { ms: number }).ms)),
+      },
       nothing: { input: z.object({}).optional(), handler: () => undefined },
     },
   });
 });
-afterAll(async () => { await sandbox.close(); });
+afterAll(async () => {
+  await sandbox.close();
+});
 
 describe("bindings in JavaScript and TypeScript guests", () => {
   it("calls a binding with validated arguments and gets its result", async () => {
@@ -61,7 +71,10 @@ describe("bindings in JavaScript and TypeScript guests", () => {
   });
 
   it("passes a handler's error to the guest as its message only", async () => {
-    const r = await sandbox.run({ language: "javascript", code: `import * as host from "isobox:host"; export default () => host.fail({})` });
+    const r = await sandbox.run({
+      language: "javascript",
+      code: `import * as host from "isobox:host"; export default () => host.fail({})`,
+    });
     expect(r.status).toBe("error");
     expect(r.error?.message).toBe("upstream said no");
     expect(r.error?.stack ?? "").not.toMatch(/capabilities\.test|dispatcher|node_modules/);
@@ -90,7 +103,11 @@ describe("bindings in JavaScript and TypeScript guests", () => {
   });
 
   it("ends a job stuck awaiting a binding at its wall-clock limit", async () => {
-    const r = await sandbox.run({ language: "javascript", code: `import * as host from "isobox:host"; export default () => host.slow({ ms: 60000 })`, limits: { timeoutMs: 500 } });
+    const r = await sandbox.run({
+      language: "javascript",
+      code: `import * as host from "isobox:host"; export default () => host.slow({ ms: 60000 })`,
+      limits: { timeoutMs: 500 },
+    });
     expect(r.status).toBe("timeout");
   });
 
@@ -120,7 +137,10 @@ describe("bindings in JavaScript and TypeScript guests", () => {
       code: `import * as host from "isobox:host"; export default async () => { await host.add({ a: 1, b: 2 }); try { await host.fail({}) } catch {} }`,
     });
     expect(r.status).toBe("ok");
-    expect(audit.map((e) => [e.name, e.ok, e.session])).toEqual([["add", true, "audit-session"], ["fail", false, "audit-session"]]);
+    expect(audit.map((e) => [e.name, e.ok, e.session])).toEqual([
+      ["add", true, "audit-session"],
+      ["fail", false, "audit-session"],
+    ]);
     expect(audit.every((e) => typeof e.ms === "number" && e.jobId.length === 36)).toBe(true);
     await sandbox.endSession("audit-session");
   });
@@ -181,7 +201,11 @@ out`,
   });
 
   it("time blocked in a binding counts as wall time, not CPU", async () => {
-    const r = await sandbox.run({ language: "python", code: "from isobox import host\n[host.slow(ms=400) for _ in range(3)]", limits: { cpuTimeMs: 300, timeoutMs: 10_000 } });
+    const r = await sandbox.run({
+      language: "python",
+      code: "from isobox import host\n[host.slow(ms=400) for _ in range(3)]",
+      limits: { cpuTimeMs: 300, timeoutMs: 10_000 },
+    });
     expect(r.status).toBe("ok");
     expect(r.value).toEqual(["late", "late", "late"]);
     expect(r.usage.wallMs).toBeGreaterThan(1200);

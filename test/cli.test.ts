@@ -57,14 +57,27 @@ describe("isobox run (CLI)", () => {
   });
   it("--file brings an input file, --out DIR saves the output files (and nothing outside DIR)", () => {
     const out = join(dir, "out");
-    const r = isobox("run", file("f.py", "open('output/r.txt','w').write(open('in.txt').read().upper())"), "--file", `in.txt=${file("in.txt", "abc")}`, "--out", out);
+    const r = isobox(
+      "run",
+      file("f.py", "open('output/r.txt','w').write(open('in.txt').read().upper())"),
+      "--file",
+      `in.txt=${file("in.txt", "abc")}`,
+      "--out",
+      out,
+    );
     expect(r.code).toBe(0);
     expect(readFileSync(join(out, "output/r.txt"), "utf8")).toBe("ABC");
     expect(existsSync(join(dir, "r.txt"))).toBe(false);
   }, 60_000);
   it("--mcp gives the job an MCP server's tools", () => {
     const server = fileURLToPath(new URL("../examples/mcp/inventory-server.ts", import.meta.url));
-    const r = isobox("run", file("m.js", "import * as host from 'isobox:host'; export default () => host.inventory.stock_level({ product: 'gadget' })"), "--mcp", `inventory=${server}`, "--json");
+    const r = isobox(
+      "run",
+      file("m.js", "import * as host from 'isobox:host'; export default () => host.inventory.stock_level({ product: 'gadget' })"),
+      "--mcp",
+      `inventory=${server}`,
+      "--json",
+    );
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).value).toEqual({ product: "gadget", units: 40 });
   });

@@ -2,13 +2,24 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSandbox, type Sandbox } from "../src/index.ts";
 
 let sandbox: Sandbox;
-beforeAll(async () => { sandbox = await createSandbox({ concurrency: 2, warm: { javascript: 1 } }); });
-afterAll(async () => { await sandbox.close(); });
+beforeAll(async () => {
+  sandbox = await createSandbox({ concurrency: 2, warm: { javascript: 1 } });
+});
+afterAll(async () => {
+  await sandbox.close();
+});
 
 const slow = { language: "javascript" as const, code: "export default () => new Promise((r) => setTimeout(() => r('late'), 3000))" };
 const quick = { language: "javascript" as const, code: "export default () => 'fine'" };
 
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 describe("crash containment", () => {
   it("answers every in-flight job with crashed when the host process is killed -9, then recovers", async () => {

@@ -46,6 +46,8 @@ describe("named set-up errors", () => {
   });
 
   it("lists the guest-facing error names isobox itself puts in results", () => {
-    expect(GUEST_ERROR_NAMES).toEqual(expect.arrayContaining(["TimeoutError", "MemoryError", "OutputLimitError", "AbortError", "SessionBackend"]));
+    expect(GUEST_ERROR_NAMES).toEqual(
+      expect.arrayContaining(["TimeoutError", "MemoryError", "OutputLimitError", "AbortError", "SessionBackend"]),
+    );
   });
 });

@@ -21,16 +21,27 @@ function listen(s: Server): Promise<number> {
 }
 
 beforeAll(async () => {
-  forbidden = createServer((_, res) => { forbiddenHits++; res.end("leaked"); });
-  forbidden.on("connection", () => { forbiddenHits++; });
+  forbidden = createServer((_, res) => {
+    forbiddenHits++;
+    res.end("leaked");
+  });
+  forbidden.on("connection", () => {
+    forbiddenHits++;
+  });
   forbiddenPort = await listen(forbidden);
   server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       received.push({ method: req.method!, url: req.url!, body: Buffer.concat(chunks).toString("latin1"), headers: req.headers });
-      if (req.url === "/redirect-out") { res.writeHead(302, { location: `http://127.0.0.1:${forbiddenPort}/` }); return res.end(); }
-      if (req.url === "/binary") { res.writeHead(200, { "content-type": "application/octet-stream" }); return res.end(Buffer.from(Array.from({ length: 256 }, (_, i) => i))); }
+      if (req.url === "/redirect-out") {
+        res.writeHead(302, { location: `http://127.0.0.1:${forbiddenPort}/` });
+        return res.end();
+      }
+      if (req.url === "/binary") {
+        res.writeHead(200, { "content-type": "application/octet-stream" });
+        return res.end(Buffer.from(Array.from({ length: 256 }, (_, i) => i)));
+      }
       res.writeHead(200, { "content-type": "application/json", "x-echo": "yes" });
       res.end(JSON.stringify({ method: req.method, url: req.url, body: Buffer.concat(chunks).toString() }));
     });
@@ -58,8 +69,12 @@ describe("fetch in JavaScript guests", () => {
     });
     expect(r.status).toBe("ok");
     expect(r.value).toEqual({
-      a: { method: "GET", url: "/hello?x=1", body: "" }, ok: true, status: 200, echo: "yes",
-      b: { method: "POST", url: "/post", body: "payload" }, bin: [250, 251, 252, 253, 254, 255],
+      a: { method: "GET", url: "/hello?x=1", body: "" },
+      ok: true,
+      status: 200,
+      echo: "yes",
+      b: { method: "POST", url: "/post", body: "payload" },
+      bin: [250, 251, 252, 253, 254, 255],
     });
     expect(received.find((x) => x.url === "/post")?.headers["x-custom"]).toBe("1");
   });
@@ -76,7 +91,10 @@ describe("fetch in JavaScript guests", () => {
 
   it("an allowed host redirecting to a non-allowed address is refused; that listener sees nothing", async () => {
     const before = forbiddenHits;
-    const r = await sandbox.run({ language: "javascript", code: `export default async () => { try { await fetch("http://127.0.0.1:${port}/redirect-out"); } catch (e) { return e.message; } }` });
+    const r = await sandbox.run({
+      language: "javascript",
+      code: `export default async () => { try { await fetch("http://127.0.0.1:${port}/redirect-out"); } catch (e) { return e.message; } }`,
+    });
     expect(r.value).toMatch(/redirect|not allowed|allow/i);
     expect(forbiddenHits).toBe(before);
   });

@@ -4,8 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSandbox, type Sandbox } from "../src/index.ts";
 
 let sandbox: Sandbox;
-beforeAll(async () => { sandbox = await createSandbox({ concurrency: 2, warm: { javascript: 2, python: 1 } }); });
-afterAll(async () => { await sandbox.close(); });
+beforeAll(async () => {
+  sandbox = await createSandbox({ concurrency: 2, warm: { javascript: 2, python: 1 } });
+});
+afterAll(async () => {
+  await sandbox.close();
+});
 
 const binary = new Uint8Array(256).map((_, i) => i);
 
@@ -26,7 +30,10 @@ describe("files in JavaScript guests (isobox:fs)", () => {
     });
     expect(r.status).toBe("ok");
     expect(r.value).toEqual({ csv: "a,b\n1,2\n", size: 256, root: ["blob.bin", "data", "output"], isDir: true });
-    expect(r.files.map((f) => [f.path, f.mimeType])).toEqual([["output/charts/copy.bin", "application/octet-stream"], ["output/report.json", "application/json"]]);
+    expect(r.files.map((f) => [f.path, f.mimeType])).toEqual([
+      ["output/charts/copy.bin", "application/octet-stream"],
+      ["output/report.json", "application/json"],
+    ]);
     expect(Array.from(r.files[0]!.bytes)).toEqual(Array.from(binary));
   });
 
@@ -75,7 +82,10 @@ open("output/copy.bin", "wb").write(open("blob.bin", "rb").read())
     });
     expect(r.status).toBe("ok");
     expect(r.value).toEqual(["/home/user", 2]);
-    expect(r.files.map((f) => [f.path, f.mimeType])).toEqual([["output/copy.bin", "application/octet-stream"], ["output/sub/report.md", "text/markdown"]]);
+    expect(r.files.map((f) => [f.path, f.mimeType])).toEqual([
+      ["output/copy.bin", "application/octet-stream"],
+      ["output/sub/report.md", "text/markdown"],
+    ]);
     expect(Buffer.from(r.files[1]!.bytes).toString()).toBe("# total 3\n");
     expect(Array.from(r.files[0]!.bytes)).toEqual(Array.from(binary));
   });

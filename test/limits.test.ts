@@ -2,8 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSandbox, type Sandbox } from "../src/index.ts";
 
 let sandbox: Sandbox;
-beforeAll(async () => { sandbox = await createSandbox({ concurrency: 2, warm: { javascript: 2 } }); });
-afterAll(async () => { await sandbox.close(); });
+beforeAll(async () => {
+  sandbox = await createSandbox({ concurrency: 2, warm: { javascript: 2 } });
+});
+afterAll(async () => {
+  await sandbox.close();
+});
 
 const js = (code: string, extra: Record<string, unknown> = {}) => sandbox.run({ language: "javascript", code, ...extra });
 
@@ -26,17 +30,23 @@ describe("limits and statuses", () => {
     expect(r.usage.wallMs).toBeLessThan(2000);
   });
   it("does not count idle waiting against the CPU limit", async () => {
-    const r = await js("await new Promise((r) => setTimeout(r, 300)); export default 'ok';", { limits: { timeoutMs: 5000, cpuTimeMs: 100 } });
+    const r = await js("await new Promise((r) => setTimeout(r, 300)); export default 'ok';", {
+      limits: { timeoutMs: 5000, cpuTimeMs: 100 },
+    });
     expect(r.status).toBe("ok");
     expect(r.usage.cpuMs).toBeLessThan(100);
   });
   it("reports memory when the guest heap exceeds memoryMb", async () => {
-    const r = await js("const a = []; while (true) a.push({ x: Math.random(), y: [1, 2, 3] });", { limits: { memoryMb: 32, timeoutMs: 10000 } });
+    const r = await js("const a = []; while (true) a.push({ x: Math.random(), y: [1, 2, 3] });", {
+      limits: { memoryMb: 32, timeoutMs: 10000 },
+    });
     expect(r.status).toBe("memory");
     expect(r.error?.message).toMatch(/32 MB/);
   });
   it("reports memory for ArrayBuffer bombs, which live outside the JS heap", async () => {
-    const r = await js("const keep = []; while (true) keep.push(new ArrayBuffer(1 << 20));", { limits: { memoryMb: 32, timeoutMs: 10000 } });
+    const r = await js("const keep = []; while (true) keep.push(new ArrayBuffer(1 << 20));", {
+      limits: { memoryMb: 32, timeoutMs: 10000 },
+    });
     expect(r.status).toBe("memory");
   });
   it("stops at maxOutputBytes with output_limit and keeps what fit", async () => {
@@ -80,7 +90,10 @@ describe("limits and statuses", () => {
     const started = Date.now();
     const r = await js(
       "for (let i = 0; i < 3; i++) { console.log('line ' + i); await new Promise((r) => setTimeout(r, 150)); } console.error('done');",
-      { onStdout: (l: string) => seen.push([l, Date.now() - started]), onStderr: (l: string) => seen.push(["err:" + l, Date.now() - started]) },
+      {
+        onStdout: (l: string) => seen.push([l, Date.now() - started]),
+        onStderr: (l: string) => seen.push(["err:" + l, Date.now() - started]),
+      },
     );
     expect(r.status).toBe("ok");
     expect(seen.map((s) => s[0])).toEqual(["line 0", "line 1", "line 2", "err:done"]);
@@ -94,7 +107,11 @@ describe("limits and statuses", () => {
     expect(r.stdout).toBe("a\nb\n\n");
   });
   it("survives a throwing onStdout callback", async () => {
-    const r = await js("console.log('x'); export default 1", { onStdout: () => { throw new Error("caller bug"); } });
+    const r = await js("console.log('x'); export default 1", {
+      onStdout: () => {
+        throw new Error("caller bug");
+      },
+    });
     expect(r.status).toBe("ok");
   });
   it("runs jobs concurrently up to the pool size", async () => {

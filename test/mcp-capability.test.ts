@@ -15,7 +15,13 @@ beforeAll(async () => {
   sandbox = await createSandbox({
     concurrency: 2,
     warm: { javascript: 1, python: 1 },
-    bindings: { lookup: { description: "Looks a key up", input: z.object({ key: z.string() }), handler: (a) => ({ key: (a as { key: string }).key }) } },
+    bindings: {
+      lookup: {
+        description: "Looks a key up",
+        input: z.object({ key: z.string() }),
+        handler: (a) => ({ key: (a as { key: string }).key }),
+      },
+    },
     mcp: {
       servers: {
         local: { command: process.execPath, args: [stdioServer] },
@@ -43,7 +49,11 @@ describe("MCP tools in JavaScript guests", () => {
         })`,
     });
     expect(r.status).toBe("ok");
-    expect(r.value).toEqual({ structured: { text: "hihi", times: 2 }, jsonText: { issues: [{ id: 1, title: "crash" }], total: 1 }, plain: "hello from the tool" });
+    expect(r.value).toEqual({
+      structured: { text: "hihi", times: 2 },
+      jsonText: { issues: [{ id: 1, title: "crash" }], total: 1 },
+      plain: "hello from the tool",
+    });
   });
 
   it("validates arguments against the tool's JSON Schema before the server is called", async () => {
@@ -58,14 +68,20 @@ describe("MCP tools in JavaScript guests", () => {
   });
 
   it("an isError result is an exception in the guest, carrying no URL or token", async () => {
-    const r = await sandbox.run({ language: "javascript", code: `import * as host from "isobox:host"; export default () => host.remote.fail({ why: "because" })` });
+    const r = await sandbox.run({
+      language: "javascript",
+      code: `import * as host from "isobox:host"; export default () => host.remote.fail({ why: "because" })`,
+    });
     expect(r.status).toBe("error");
     expect(JSON.stringify(r)).not.toContain(http.token);
     expect(JSON.stringify(r)).not.toContain(http.url);
   });
 
   it("a tool that never answers ends with a TimeoutError in the guest", async () => {
-    const r = await sandbox.run({ language: "javascript", code: `import * as host from "isobox:host"; export default async () => { try { await host.local.never({}); } catch (e) { return e.name; } }` });
+    const r = await sandbox.run({
+      language: "javascript",
+      code: `import * as host from "isobox:host"; export default async () => { try { await host.local.never({}); } catch (e) { return e.name; } }`,
+    });
     expect(r.value).toBe("TimeoutError");
   });
 
@@ -100,7 +116,10 @@ describe("MCP tools in JavaScript guests", () => {
 
 describe("MCP tools in Python guests", () => {
   it("host.server.tool(**args) returns the unwrapped result synchronously", async () => {
-    const r = await sandbox.run({ language: "python", code: "from isobox import host\n[host.local.echo(text='py', mode='upper'), host.remote.plain_text()]" });
+    const r = await sandbox.run({
+      language: "python",
+      code: "from isobox import host\n[host.local.echo(text='py', mode='upper'), host.remote.plain_text()]",
+    });
     expect(r.status).toBe("ok");
     expect(r.value).toEqual([{ text: "PY", times: 1 }, "hello from the tool"]);
   });
@@ -150,19 +169,32 @@ describe("describe() for code mode", () => {
 describe("MCP configuration at the door", () => {
   it("a server named like a prototype key, or a server that cannot start, fails createSandbox clearly", async () => {
     await expect(createSandbox({ mcp: { servers: JSON.parse('{"__proto__": {"command": "x"}}') } })).rejects.toThrow(/reserved/);
-    await expect(createSandbox({ concurrency: 1, mcp: { servers: { broken: { command: "/nonexistent/mcp-server" } } } })).rejects.toThrow(/broken/);
+    await expect(createSandbox({ concurrency: 1, mcp: { servers: { broken: { command: "/nonexistent/mcp-server" } } } })).rejects.toThrow(
+      /broken/,
+    );
   });
 });
 
 describe("a server whose tools change while the sandbox runs", () => {
   it("the next job gets the new tool, in both languages, and describe() lists it", async () => {
-    const dyn = await createSandbox({ concurrency: 1, warm: { javascript: 1, python: 1 }, mcp: { servers: { dyn: { command: process.execPath, args: [stdioServer, "dynamic"] } } } });
+    const dyn = await createSandbox({
+      concurrency: 1,
+      warm: { javascript: 1, python: 1 },
+      mcp: { servers: { dyn: { command: process.execPath, args: [stdioServer, "dynamic"] } } },
+    });
     try {
-      const grow = await dyn.run({ language: "javascript", code: `import * as host from "isobox:host"; export default () => host.dyn.grow({})` });
+      const grow = await dyn.run({
+        language: "javascript",
+        code: `import * as host from "isobox:host"; export default () => host.dyn.grow({})`,
+      });
       expect(grow.value).toEqual({ added: "grown_1" });
-      for (let i = 0; i < 100 && !dyn.describe({ language: "typescript" }).includes("grown_1"); i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 100 && !dyn.describe({ language: "typescript" }).includes("grown_1"); i++)
+        await new Promise((r) => setTimeout(r, 20));
       expect(dyn.describe({ language: "python" })).toContain("Grown tool 1.");
-      const js = await dyn.run({ language: "javascript", code: `import * as host from "isobox:host"; export default () => host.dyn.grown_1({})` });
+      const js = await dyn.run({
+        language: "javascript",
+        code: `import * as host from "isobox:host"; export default () => host.dyn.grown_1({})`,
+      });
       const py = await dyn.run({ language: "python", code: "from isobox import host\nhost.dyn.grown_1()" });
       expect([js.value, py.value]).toEqual([{ grown: 1 }, { grown: 1 }]);
     } finally {

@@ -4,15 +4,22 @@ import { createSandbox, type Sandbox } from "../src/index.ts";
 import { pythonSnapshotFile } from "../src/python/snapshot-file.ts";
 
 let sandbox: Sandbox;
-beforeAll(async () => { sandbox = await createSandbox({ concurrency: 2, warm: { javascript: 0, python: 2 } }); }, 60_000);
-afterAll(async () => { await sandbox.close(); });
+beforeAll(async () => {
+  sandbox = await createSandbox({ concurrency: 2, warm: { javascript: 0, python: 2 } });
+}, 60_000);
+afterAll(async () => {
+  await sandbox.close();
+});
 
 const py = (code: string, extra: Record<string, unknown> = {}) => sandbox.run({ language: "python", code, ...extra });
 
 describe("Python jobs (Pyodide inside an isolate)", () => {
   it("gives the value of the last expression and streams print() per line", async () => {
     const lines: string[] = [];
-    const r = await py("print('a')\nprint('b\\nc')\n{'sum': input['x'] + 1, 'items': [1, 'two', None]}", { input: { x: 41 }, onStdout: (l: string) => lines.push(l) });
+    const r = await py("print('a')\nprint('b\\nc')\n{'sum': input['x'] + 1, 'items': [1, 'two', None]}", {
+      input: { x: 41 },
+      onStdout: (l: string) => lines.push(l),
+    });
     expect(r.status).toBe("ok");
     expect(r.value).toEqual({ sum: 42, items: [1, "two", null] });
     expect(r.stdout).toBe("a\nb\nc\n");
@@ -39,7 +46,9 @@ describe("Python jobs (Pyodide inside an isolate)", () => {
     expect(r.error?.name).toBe("SystemExit");
   });
   it("supports top-level await and asyncio with host-driven timers", async () => {
-    const r = await py("import asyncio\nasync def g(n):\n    await asyncio.sleep(0.02)\n    return n * 2\nawait asyncio.gather(g(1), g(2))");
+    const r = await py(
+      "import asyncio\nasync def g(n):\n    await asyncio.sleep(0.02)\n    return n * 2\nawait asyncio.gather(g(1), g(2))",
+    );
     expect(r.value).toEqual([2, 4]);
   });
   it("shows only the job's env in os.environ", async () => {
@@ -47,17 +56,19 @@ describe("Python jobs (Pyodide inside an isolate)", () => {
     expect(r.value).toEqual({ API_KEY: "k" });
   });
   it("keeps hash() consistent with equality inside a job, with numbers' documented hashes", async () => {
-    const r = await py([
-      "import dataclasses, datetime, enum",
-      "s = 'ab' + 'c'",
-      "@dataclasses.dataclass(frozen=True)\nclass P:\n    x: str\n    y: int",
-      "class Color(enum.Enum):\n    RED = 1",
-      "d = datetime.datetime(2020, 1, 2, 3, 4, 5)",
-      "[hash(s) == hash('abc'), hash(b'abc') == hash(memoryview(b'abc')), hash(('a', 1)) == hash(tuple(['a', 1])),",
-      " hash(frozenset('ab')) == hash(frozenset('ba')), hash(P('a', 1)) == hash(P('a', 1)), hash(Color.RED) == hash(Color(1)),",
-      " hash(d) == hash(datetime.datetime(2020, 1, 2, 3, 4, 5)), {P('a', 1), P('a', 1)} == {P('a', 1)},",
-      " hash(1), hash(1.0), hash(True), hash(-1), hash(2**100) == hash(2**100 % (2**31 - 1)), hash('x') != -1, type(hash('x')) is int]",
-    ].join("\n"));
+    const r = await py(
+      [
+        "import dataclasses, datetime, enum",
+        "s = 'ab' + 'c'",
+        "@dataclasses.dataclass(frozen=True)\nclass P:\n    x: str\n    y: int",
+        "class Color(enum.Enum):\n    RED = 1",
+        "d = datetime.datetime(2020, 1, 2, 3, 4, 5)",
+        "[hash(s) == hash('abc'), hash(b'abc') == hash(memoryview(b'abc')), hash(('a', 1)) == hash(tuple(['a', 1])),",
+        " hash(frozenset('ab')) == hash(frozenset('ba')), hash(P('a', 1)) == hash(P('a', 1)), hash(Color.RED) == hash(Color(1)),",
+        " hash(d) == hash(datetime.datetime(2020, 1, 2, 3, 4, 5)), {P('a', 1), P('a', 1)} == {P('a', 1)},",
+        " hash(1), hash(1.0), hash(True), hash(-1), hash(2**100) == hash(2**100 % (2**31 - 1)), hash('x') != -1, type(hash('x')) is int]",
+      ].join("\n"),
+    );
     expect(r.status).toBe("ok");
     expect(r.value).toEqual([true, true, true, true, true, true, true, true, 1, 1, 1, -2, true, true, true]);
   });
@@ -82,7 +93,9 @@ describe("Python jobs (Pyodide inside an isolate)", () => {
     expect(r.stdout).toBe("cleaned up\n");
   });
   it("stops a guest that swallows KeyboardInterrupt with the hard stop", async () => {
-    const r = await py("while True:\n    try:\n        while True: pass\n    except KeyboardInterrupt:\n        pass", { limits: { timeoutMs: 400 } });
+    const r = await py("while True:\n    try:\n        while True: pass\n    except KeyboardInterrupt:\n        pass", {
+      limits: { timeoutMs: 400 },
+    });
     expect(r.status).toBe("timeout");
     expect(r.usage.wallMs).toBeLessThan(2500);
   });
@@ -110,7 +123,9 @@ describe("Python jobs (Pyodide inside an isolate)", () => {
     expect(r.error?.message).toContain("numpy");
   });
   it("cannot read host files: the interpreter's filesystem is its own", async () => {
-    const r = await py("import os\n[os.path.exists('/etc/passwd') and open('/etc/passwd').read().startswith('root'), os.path.exists('/work')]");
+    const r = await py(
+      "import os\n[os.path.exists('/etc/passwd') and open('/etc/passwd').read().startswith('root'), os.path.exists('/work')]",
+    );
     expect(r.value).toEqual([false, false]);
   });
   it("keeps a cached snapshot keyed by the Pyodide and isobox versions and the boot sources", async () => {
@@ -124,12 +139,14 @@ describe("Python jobs (Pyodide inside an isolate)", () => {
 
 describe("offline wheels", () => {
   it("imports pure-Python wheels on demand, with their dependencies (yaml, tabulate, dateutil+six, jinja2+markupsafe)", async () => {
-    const r = await py([
-      "import yaml, tabulate, jinja2",
-      "from dateutil import parser, relativedelta",
-      "[yaml.safe_load('a: [1, 2]'), tabulate.tabulate([[1]], tablefmt='plain'),",
-      " jinja2.Template('Hi {{ n }}').render(n='x'), str(parser.parse('2024-01-31') + relativedelta.relativedelta(months=1))]",
-    ].join("\n"));
+    const r = await py(
+      [
+        "import yaml, tabulate, jinja2",
+        "from dateutil import parser, relativedelta",
+        "[yaml.safe_load('a: [1, 2]'), tabulate.tabulate([[1]], tablefmt='plain'),",
+        " jinja2.Template('Hi {{ n }}').render(n='x'), str(parser.parse('2024-01-31') + relativedelta.relativedelta(months=1))]",
+      ].join("\n"),
+    );
     expect(r.status).toBe("ok");
     expect(r.value).toEqual([{ a: [1, 2] }, "1", "Hi x", "2024-02-29 00:00:00"]);
   });

@@ -13,22 +13,41 @@ function fakeBackend(name: "isolate" | "container", accepts: (job: AdmittedJob) 
     name,
     accepts: (job) => (accepts(job) ? true : rejected("InvalidJob", `${name} cannot run it`)),
     run: async () => buildResult({ status: "ok", backend: name }),
-    endSession: async (id) => { ended.push(id); },
+    endSession: async (id) => {
+      ended.push(id);
+    },
     close: async () => {},
   };
   return { backend, ended };
 }
 
 const job = (session: string, over: Partial<AdmittedJob> = {}): AdmittedJob => ({
-  id: "j", language: "python", code: "1", filename: "main.py", files: [], env: {}, backend: "auto", session,
+  id: "j",
+  language: "python",
+  code: "1",
+  filename: "main.py",
+  files: [],
+  env: {},
+  backend: "auto",
+  session,
   capabilities: { bindings: [], mcp: {}, fetch: false },
-  limits: { timeoutMs: 1000, cpuTimeMs: 1000, memoryMb: 256, maxOutputBytes: 1024, maxFsBytes: 1 << 20, maxBindingCalls: 10, bindingTimeoutMs: 1000 },
+  limits: {
+    timeoutMs: 1000,
+    cpuTimeMs: 1000,
+    memoryMb: 256,
+    maxOutputBytes: 1024,
+    maxFsBytes: 1 << 20,
+    maxBindingCalls: 10,
+    bindingTimeoutMs: 1000,
+  },
   ...over,
 });
 
 const policy = { max: 2, idleTimeoutMs: 60_000, maxAgeMs: 600_000 };
 
-afterEach(() => { vi.useRealTimers(); });
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe("session registry", () => {
   it("sends every later run of an id to the backend its first run was routed to (no split session)", () => {
@@ -62,15 +81,22 @@ describe("session registry", () => {
     const a = reg.lease(job("s"), () => backend);
     if ("backend" in a) a.done();
     expect(reg.lease(job("s", { language: "javascript" }), () => backend)).toMatchObject({ error: { name: "SessionLanguage" } });
-    expect(reg.lease(job("s", { limits: { ...job("s").limits, memoryMb: 512 } }), () => backend)).toMatchObject({ error: { name: "SessionLimits", message: expect.stringMatching(/^limits\.memoryMb/) } });
-    expect(reg.lease(job("s", { limits: { ...job("s").limits, maxFsBytes: 2 << 20 } }), () => backend)).toMatchObject({ error: { name: "SessionLimits", message: expect.stringMatching(/^limits\.maxFsBytes/) } });
+    expect(reg.lease(job("s", { limits: { ...job("s").limits, memoryMb: 512 } }), () => backend)).toMatchObject({
+      error: { name: "SessionLimits", message: expect.stringMatching(/^limits\.memoryMb/) },
+    });
+    expect(reg.lease(job("s", { limits: { ...job("s").limits, maxFsBytes: 2 << 20 } }), () => backend)).toMatchObject({
+      error: { name: "SessionLimits", message: expect.stringMatching(/^limits\.maxFsBytes/) },
+    });
     expect("backend" in reg.lease(job("s"), () => backend)).toBe(true);
   });
 
   it("applies max with least-recently-used eviction of an idle session, on any backend", () => {
     const { backend, ended } = fakeBackend("container");
     const reg = new SessionRegistry(policy);
-    for (const id of ["a", "b"]) { const l = reg.lease(job(id), () => backend); if ("backend" in l) l.done(); }
+    for (const id of ["a", "b"]) {
+      const l = reg.lease(job(id), () => backend);
+      if ("backend" in l) l.done();
+    }
     const again = reg.lease(job("a"), () => backend); // "a" is now the most recently used
     if ("backend" in again) again.done();
     reg.lease(job("c"), () => backend);

@@ -3,28 +3,50 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSandbox, type Sandbox } from "../src/index.ts";
 
 let sandbox: Sandbox;
-beforeAll(async () => { sandbox = await createSandbox({ concurrency: 2, warm: { javascript: 1 }, sessions: { max: 3, idleTimeoutMs: 1500 } }); });
-afterAll(async () => { await sandbox.close(); });
+beforeAll(async () => {
+  sandbox = await createSandbox({ concurrency: 2, warm: { javascript: 1 }, sessions: { max: 3, idleTimeoutMs: 1500 } });
+});
+afterAll(async () => {
+  await sandbox.close();
+});
 
 describe("sessions", () => {
   it("keeps Python variables and files between runs, and empties output/ before each run", async () => {
-    const a = await sandbox.run({ language: "python", session: "py-1", code: "x = 41\nopen('notes.txt', 'w').write('kept')\nopen('output/one.txt', 'w').write('1')\nx" });
+    const a = await sandbox.run({
+      language: "python",
+      session: "py-1",
+      code: "x = 41\nopen('notes.txt', 'w').write('kept')\nopen('output/one.txt', 'w').write('1')\nx",
+    });
     expect(a.status).toBe("ok");
     expect(a.files.map((f) => f.path)).toEqual(["output/one.txt"]);
-    const b = await sandbox.run({ language: "python", session: "py-1", code: "import os\nx += 1\n[x, open('notes.txt').read(), os.listdir('output')]" });
+    const b = await sandbox.run({
+      language: "python",
+      session: "py-1",
+      code: "import os\nx += 1\n[x, open('notes.txt').read(), os.listdir('output')]",
+    });
     expect(b.value).toEqual([42, "kept", []]);
     expect(b.files).toEqual([]);
   }, 60_000);
 
   it("keeps a JavaScript guest's globals and files between runs", async () => {
-    await sandbox.run({ language: "javascript", session: "js-1", code: `import { writeFile } from "isobox:fs"; globalThis.count = 1; await writeFile("state.txt", "one");` });
-    const r = await sandbox.run({ language: "javascript", session: "js-1", code: `import { readFile } from "isobox:fs"; export default async () => [++globalThis.count, await readFile("state.txt", "utf8")]` });
+    await sandbox.run({
+      language: "javascript",
+      session: "js-1",
+      code: `import { writeFile } from "isobox:fs"; globalThis.count = 1; await writeFile("state.txt", "one");`,
+    });
+    const r = await sandbox.run({
+      language: "javascript",
+      session: "js-1",
+      code: `import { readFile } from "isobox:fs"; export default async () => [++globalThis.count, await readFile("state.txt", "utf8")]`,
+    });
     expect(r.value).toEqual([2, "one"]);
   });
 
   it("keeps a JavaScript run's top-level let/const/var/function/class bindings, as Python keeps globals", async () => {
     const js = (code: string, language: "javascript" | "typescript" = "javascript") => sandbox.run({ language, session: "js-vars", code });
-    const a = await js("let x = 41; const { a, b: [c] } = { a: 1, b: [3] }; var v = 'v'; function f() { return 'f'; } class K { static k = 'k'; } export const e = 'exported';");
+    const a = await js(
+      "let x = 41; const { a, b: [c] } = { a: 1, b: [3] }; var v = 'v'; function f() { return 'f'; } class K { static k = 'k'; } export const e = 'exported';",
+    );
     expect(a.status).toBe("ok");
     const b = await js("export default () => [x + 1, a, c, v, f(), K.k, e]");
     expect(b.value).toEqual([42, 1, 3, "v", "f", "k", "exported"]);
@@ -37,15 +59,27 @@ describe("sessions", () => {
   });
 
   it("a JavaScript run that throws keeps what it declared before the throw", async () => {
-    const r = await sandbox.run({ language: "javascript", session: "js-throw", code: "let early = 1; throw new Error('boom'); let late = 2;" });
+    const r = await sandbox.run({
+      language: "javascript",
+      session: "js-throw",
+      code: "let early = 1; throw new Error('boom'); let late = 2;",
+    });
     expect(r.status).toBe("error");
     expect(r.error?.stack).not.toMatch(/isobox:/);
-    const next = await sandbox.run({ language: "javascript", session: "js-throw", code: "export default () => [typeof early, typeof late]" });
+    const next = await sandbox.run({
+      language: "javascript",
+      session: "js-throw",
+      code: "export default () => [typeof early, typeof late]",
+    });
     expect(next.value).toEqual(["number", "undefined"]);
   });
 
   it("a global setter that never returns cannot stall the end of a run (attack on the keeper)", async () => {
-    const r = await sandbox.run({ language: "javascript", session: "js-trap", code: "Object.defineProperty(globalThis, 'x', { set() { for (;;) {} }, configurable: true }); let x = 1; export default () => 'ran'" });
+    const r = await sandbox.run({
+      language: "javascript",
+      session: "js-trap",
+      code: "Object.defineProperty(globalThis, 'x', { set() { for (;;) {} }, configurable: true }); let x = 1; export default () => 'ran'",
+    });
     expect(r.status).toBe("ok");
     expect(r.value).toBe("ran");
     const next = await sandbox.run({ language: "javascript", session: "js-trap", code: "export default () => 'still serving'" });
@@ -86,7 +120,11 @@ describe("sessions", () => {
   it("a session is never reachable from another id, nor from a job without one", async () => {
     await sandbox.run({ language: "javascript", session: "owner-1", code: `globalThis.secret = "owner's";` });
     for (const session of ["owner-2", "OWNER-1", "owner-1 ", "owner", undefined]) {
-      const r = await sandbox.run({ language: "javascript", ...(session !== undefined ? { session } : {}), code: `export default globalThis.secret ?? null` });
+      const r = await sandbox.run({
+        language: "javascript",
+        ...(session !== undefined ? { session } : {}),
+        code: `export default globalThis.secret ?? null`,
+      });
       expect(r.value, String(session)).toBeNull();
     }
   });
@@ -114,7 +152,8 @@ describe("sessions", () => {
   });
 
   it("the cap on live sessions evicts the least recently used one", async () => {
-    for (const id of ["lru-a", "lru-b", "lru-c"]) await sandbox.run({ language: "javascript", session: id, code: `globalThis.v = "${id}";` });
+    for (const id of ["lru-a", "lru-b", "lru-c"])
+      await sandbox.run({ language: "javascript", session: id, code: `globalThis.v = "${id}";` });
     await sandbox.run({ language: "javascript", session: "lru-a", code: `` }); // a is now the most recent
     await sandbox.run({ language: "javascript", session: "lru-d", code: `globalThis.v = "lru-d";` });
     const b = await sandbox.run({ language: "javascript", session: "lru-b", code: `export default globalThis.v ?? "evicted"` });

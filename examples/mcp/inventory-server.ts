@@ -9,7 +9,11 @@ const server = new McpServer({ name: "inventory", version: "1.0.0" });
 
 server.registerTool(
   "stock_level",
-  { description: "Units in stock for a product.", inputSchema: { product: z.string() }, outputSchema: { product: z.string(), units: z.number() } },
+  {
+    description: "Units in stock for a product.",
+    inputSchema: { product: z.string() },
+    outputSchema: { product: z.string(), units: z.number() },
+  },
   async ({ product }) => {
     const out = { product, units: stock[product] ?? 0 };
     return { content: [{ type: "text", text: JSON.stringify(out) }], structuredContent: out };
@@ -17,8 +21,13 @@ server.registerTool(
 );
 server.registerTool(
   "reorder",
-  { description: "Places a reorder; answers with the order id.", inputSchema: { product: z.string(), units: z.number().int().min(1).max(1000) } },
-  async ({ product, units }) => ({ content: [{ type: "text", text: JSON.stringify({ orderId: `PO-${product}-${units}`, product, units }) }] }),
+  {
+    description: "Places a reorder; answers with the order id.",
+    inputSchema: { product: z.string(), units: z.number().int().min(1).max(1000) },
+  },
+  async ({ product, units }) => ({
+    content: [{ type: "text", text: JSON.stringify({ orderId: `PO-${product}-${units}`, product, units }) }],
+  }),
 );
 
 await server.connect(new StdioServerTransport());

@@ -5,7 +5,9 @@ const MAX_ARGS_JSON = 8 * 1024 * 1024;
 
 function argsJsonOf(args) {
   let json;
-  try { json = $JSON_stringify(args === undefined ? null : args); } catch (e) {
+  try {
+    json = $JSON_stringify(args === undefined ? null : args);
+  } catch (e) {
     throw new $TypeError("Binding arguments must be JSON-serializable: " + safeString(e && e.message));
   }
   if (json === undefined) throw new $TypeError("Binding arguments must be JSON-serializable");
@@ -28,7 +30,12 @@ function makeAsyncCalls(callDoor) {
       const id = nextId++;
       const json = argsJsonOf(args);
       pending.set(id, { resolve, reject });
-      try { callDoor(kind, name, json, id); } catch (e) { pending.delete(id); throw e; }
+      try {
+        callDoor(kind, name, json, id);
+      } catch (e) {
+        pending.delete(id);
+        throw e;
+      }
     });
   }
   function settle(id, ok, payload, errorName) {
@@ -37,7 +44,11 @@ function makeAsyncCalls(callDoor) {
     pending.delete(id);
     if (!ok) return p.reject(callError($String(errorName), $String(payload)));
     let value;
-    try { value = payload === undefined ? undefined : $JSON_parse(payload); } catch (e) { return p.reject(e); }
+    try {
+      value = payload === undefined ? undefined : $JSON_parse(payload);
+    } catch (e) {
+      return p.reject(e);
+    }
     p.resolve(value);
   }
   return { call, settle };

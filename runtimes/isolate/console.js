@@ -6,13 +6,20 @@ const MAX_ITEMS = 100;
 
 function inspect(value, depth, seen) {
   switch (typeof value) {
-    case "string": return depth === 0 ? value : "'" + value.replace(/'/g, "\\'") + "'";
-    case "number": return Object.is(value, -0) ? "-0" : $String(value);
-    case "bigint": return $String(value) + "n";
-    case "symbol": return safeString(value.toString());
-    case "undefined": return "undefined";
-    case "boolean": return $String(value);
-    case "function": return "[Function: " + (value.name || "(anonymous)") + "]";
+    case "string":
+      return depth === 0 ? value : "'" + value.replace(/'/g, "\\'") + "'";
+    case "number":
+      return Object.is(value, -0) ? "-0" : $String(value);
+    case "bigint":
+      return $String(value) + "n";
+    case "symbol":
+      return safeString(value.toString());
+    case "undefined":
+      return "undefined";
+    case "boolean":
+      return $String(value);
+    case "function":
+      return "[Function: " + (value.name || "(anonymous)") + "]";
   }
   if (value === null) return "null";
   if (seen.includes(value)) return "[Circular]";
@@ -27,17 +34,45 @@ function inspect(value, depth, seen) {
       if (entries.length > MAX_ITEMS) shown.push("... " + (entries.length - MAX_ITEMS) + " more items");
       return (prefix || "") + (shown.length ? open + " " + shown.join(", ") + " " + close : open + close);
     };
-    if ($Array_isArray(value)) return items(value.map((v) => inspect(v, depth + 1, next)), "[", "]");
+    if ($Array_isArray(value))
+      return items(
+        value.map((v) => inspect(v, depth + 1, next)),
+        "[",
+        "]",
+      );
     if (value instanceof Map) {
-      return items([...value].map(([k, v]) => inspect(k, depth + 1, next) + " => " + inspect(v, depth + 1, next)), "{", "}", "Map(" + value.size + ") ");
+      return items(
+        [...value].map(([k, v]) => inspect(k, depth + 1, next) + " => " + inspect(v, depth + 1, next)),
+        "{",
+        "}",
+        "Map(" + value.size + ") ",
+      );
     }
-    if (value instanceof Set) return items([...value].map((v) => inspect(v, depth + 1, next)), "{", "}", "Set(" + value.size + ") ");
-    if (ArrayBuffer.isView(value)) return items(Array.from(value, (v) => $String(v)), "[", "]", value.constructor.name + "(" + value.length + ") ");
+    if (value instanceof Set)
+      return items(
+        [...value].map((v) => inspect(v, depth + 1, next)),
+        "{",
+        "}",
+        "Set(" + value.size + ") ",
+      );
+    if (ArrayBuffer.isView(value))
+      return items(
+        Array.from(value, (v) => $String(v)),
+        "[",
+        "]",
+        value.constructor.name + "(" + value.length + ") ",
+      );
     if (value instanceof Promise) return "Promise { <pending> }";
     const proto = $Object_getPrototypeOf(value);
-    const ctorName = proto === null ? "[Object: null prototype] " : proto.constructor && proto.constructor !== Object ? proto.constructor.name + " " : "";
+    const ctorName =
+      proto === null ? "[Object: null prototype] " : proto.constructor && proto.constructor !== Object ? proto.constructor.name + " " : "";
     const keys = $Object_keys(value);
-    return items(keys.map((k) => (/^[A-Za-z_$][\w$]*$/.test(k) ? k : "'" + k + "'") + ": " + inspect(value[k], depth + 1, next)), "{", "}", ctorName);
+    return items(
+      keys.map((k) => (/^[A-Za-z_$][\w$]*$/.test(k) ? k : "'" + k + "'") + ": " + inspect(value[k], depth + 1, next)),
+      "{",
+      "}",
+      ctorName,
+    );
   } catch {
     return "[object]";
   }
@@ -53,12 +88,23 @@ function format(args) {
       if (rest >= args.length) return m;
       const a = args[rest++];
       switch (c) {
-        case "s": return typeof a === "string" ? a : inspect(a, 1, []);
-        case "d": case "i": return typeof a === "object" ? "NaN" : $String(c === "i" ? $Math_floor($Number(a)) : $Number(a));
-        case "f": return $String($Number(a));
-        case "j": try { return $JSON_stringify(a); } catch { return "[Circular]"; }
-        case "c": return "";
-        default: return inspect(a, 1, []);
+        case "s":
+          return typeof a === "string" ? a : inspect(a, 1, []);
+        case "d":
+        case "i":
+          return typeof a === "object" ? "NaN" : $String(c === "i" ? $Math_floor($Number(a)) : $Number(a));
+        case "f":
+          return $String($Number(a));
+        case "j":
+          try {
+            return $JSON_stringify(a);
+          } catch {
+            return "[Circular]";
+          }
+        case "c":
+          return "";
+        default:
+          return inspect(a, 1, []);
       }
     });
   } else {
@@ -72,24 +118,58 @@ function makeConsole(write) {
   const counts = new $Map();
   const timers = new $Map();
   let indent = "";
-  const print = (fd) => (...args) => {
-    const text = args.length === 0 ? "" : format(args);
-    write(fd, (indent ? indent + text.split("\n").join("\n" + indent) : text) + "\n");
-  };
+  const print =
+    (fd) =>
+    (...args) => {
+      const text = args.length === 0 ? "" : format(args);
+      write(fd, (indent ? indent + text.split("\n").join("\n" + indent) : text) + "\n");
+    };
   const out = print(1);
   const err = print(2);
   return $Object_freeze({
-    log: out, info: out, debug: out, trace: err, warn: err, error: err,
+    log: out,
+    info: out,
+    debug: out,
+    trace: err,
+    warn: err,
+    error: err,
     dir: (v) => out(v),
     table: (v) => out(v),
-    assert: (cond, ...args) => { if (!cond) err("Assertion failed" + (args.length ? ": " + format(args) : "")); },
-    count: (label = "default") => { const n = (counts.get(label) || 0) + 1; counts.set(label, n); out(label + ": " + n); },
-    countReset: (label = "default") => { counts.delete(label); },
-    time: (label = "default") => { timers.set(label, $Date_now()); },
-    timeLog: (label = "default", ...args) => { const t = timers.get(label); if (t !== undefined) out(label + ": " + ($Date_now() - t) + "ms", ...args); },
-    timeEnd: (label = "default") => { const t = timers.get(label); if (t !== undefined) { timers.delete(label); out(label + ": " + ($Date_now() - t) + "ms"); } },
-    group: (...args) => { if (args.length) out(...args); indent += "  "; },
-    groupCollapsed: (...args) => { if (args.length) out(...args); indent += "  "; },
-    groupEnd: () => { indent = indent.slice(2); },
+    assert: (cond, ...args) => {
+      if (!cond) err("Assertion failed" + (args.length ? ": " + format(args) : ""));
+    },
+    count: (label = "default") => {
+      const n = (counts.get(label) || 0) + 1;
+      counts.set(label, n);
+      out(label + ": " + n);
+    },
+    countReset: (label = "default") => {
+      counts.delete(label);
+    },
+    time: (label = "default") => {
+      timers.set(label, $Date_now());
+    },
+    timeLog: (label = "default", ...args) => {
+      const t = timers.get(label);
+      if (t !== undefined) out(label + ": " + ($Date_now() - t) + "ms", ...args);
+    },
+    timeEnd: (label = "default") => {
+      const t = timers.get(label);
+      if (t !== undefined) {
+        timers.delete(label);
+        out(label + ": " + ($Date_now() - t) + "ms");
+      }
+    },
+    group: (...args) => {
+      if (args.length) out(...args);
+      indent += "  ";
+    },
+    groupCollapsed: (...args) => {
+      if (args.length) out(...args);
+      indent += "  ";
+    },
+    groupEnd: () => {
+      indent = indent.slice(2);
+    },
   });
 }

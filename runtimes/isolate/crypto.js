@@ -1,10 +1,27 @@
 // crypto.getRandomValues / randomUUID from the host's CSPRNG (copy-only callback; at most 64 KiB a
 // call, as the Web Crypto spec says).
 function makeCrypto(randomBytes) {
-  const INTEGER_ARRAYS = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, BigInt64Array, BigUint64Array];
+  const INTEGER_ARRAYS = [
+    Int8Array,
+    Uint8Array,
+    Uint8ClampedArray,
+    Int16Array,
+    Uint16Array,
+    Int32Array,
+    Uint32Array,
+    BigInt64Array,
+    BigUint64Array,
+  ];
   function getRandomValues(array) {
-    if (!INTEGER_ARRAYS.some((T) => array instanceof T)) throw new DOMException("The data argument must be an integer-type TypedArray", "TypeMismatchError");
-    if (array.byteLength > 65536) throw new DOMException("The ArrayBufferView's byte length (" + array.byteLength + ") exceeds the number of bytes of entropy available via this API (65536)", "QuotaExceededError");
+    if (!INTEGER_ARRAYS.some((T) => array instanceof T))
+      throw new DOMException("The data argument must be an integer-type TypedArray", "TypeMismatchError");
+    if (array.byteLength > 65536)
+      throw new DOMException(
+        "The ArrayBufferView's byte length (" +
+          array.byteLength +
+          ") exceeds the number of bytes of entropy available via this API (65536)",
+        "QuotaExceededError",
+      );
     const bytes = randomBytes(array.byteLength);
     new $Uint8Array(array.buffer, array.byteOffset, array.byteLength).set(bytes);
     return array;

@@ -30,7 +30,10 @@ const $gc = typeof globalThis.gc === "function" ? globalThis.gc : null;
 if ($gc) globalThis.gc = undefined; // V8 installs it non-configurable (cannot be deleted) but writable
 // Methods called on guest-reachable values by the runner, as plain functions (threat: a guest
 // replacing Array.prototype.filter, String.prototype.split or Promise.prototype.then).
-const $uncurry = (fn) => (self, ...args) => $Reflect_apply(fn, self, args);
+const $uncurry =
+  (fn) =>
+  (self, ...args) =>
+    $Reflect_apply(fn, self, args);
 const $split = $uncurry(String.prototype.split);
 const $slice = $uncurry(String.prototype.slice);
 const $includes = $uncurry(String.prototype.includes);
@@ -44,7 +47,15 @@ function defineGlobal(name, value) {
 
 /** A string conversion that can never throw (guest objects may have throwing toString/getters). */
 function safeString(v) {
-  try { return $String(v); } catch { try { return $Object_prototype_toString.call(v); } catch { return "[unprintable]"; } }
+  try {
+    return $String(v);
+  } catch {
+    try {
+      return $Object_prototype_toString.call(v);
+    } catch {
+      return "[unprintable]";
+    }
+  }
 }
 
 /** A record with no prototype: safe to hand back to the host even if Object.prototype is poisoned. */

@@ -5,7 +5,9 @@
 
 /** A function that refuses, put where a constructor was. */
 function unavailable(what) {
-  return function () { throw new $TypeError(what + " is not available in the sandbox"); };
+  return function () {
+    throw new $TypeError(what + " is not available in the sandbox");
+  };
 }
 
 /** Replace a prototype's `constructor` for good (threat: reaching a hidden constructor through an instance). */
@@ -64,7 +66,11 @@ function lockWebAssembly() {
   // A resizable view of a Memory grows it without passing Memory.prototype.grow (newer V8).
   const memory = typeof W.Memory === "function" ? W.Memory.prototype : null;
   if (memory && typeof memory.toResizableBuffer === "function") {
-    $Object_defineProperty(memory, "toResizableBuffer", { value: unavailable("WebAssembly.Memory.toResizableBuffer"), configurable: false, writable: false });
+    $Object_defineProperty(memory, "toResizableBuffer", {
+      value: unavailable("WebAssembly.Memory.toResizableBuffer"),
+      configurable: false,
+      writable: false,
+    });
   }
 }
 

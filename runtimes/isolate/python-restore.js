@@ -24,7 +24,11 @@ function restoringImage(W, createPyodideModule, headerBytes, pages, layout) {
 }
 
 // i32 scan(from, to): the first address in [from, to) whose 8-byte word is not zero, else `to`.
-const SCANNER = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 7, 1, 96, 2, 127, 127, 1, 127, 2, 8, 1, 1, 109, 1, 109, 2, 0, 0, 3, 2, 1, 0, 7, 5, 1, 1, 122, 0, 0, 10, 38, 1, 36, 0, 2, 64, 3, 64, 32, 0, 32, 1, 79, 13, 1, 32, 0, 41, 3, 0, 66, 0, 82, 13, 1, 32, 0, 65, 8, 106, 33, 0, 12, 0, 11, 11, 32, 0, 11]);
+const SCANNER = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 7, 1, 96, 2, 127, 127, 1, 127, 2, 8, 1, 1, 109, 1, 109, 2, 0, 0, 3, 2, 1, 0, 7, 5, 1, 1, 122, 0, 0, 10,
+  38, 1, 36, 0, 2, 64, 3, 64, 32, 0, 32, 1, 79, 13, 1, 32, 0, 41, 3, 0, 66, 0, 82, 13, 1, 32, 0, 65, 8, 106, 33, 0, 12, 0, 11, 11, 32, 0,
+  11,
+]);
 
 function writeImage(W, memory, pages, layout) {
   const { runs } = layout;
@@ -55,7 +59,9 @@ function writeImage(W, memory, pages, layout) {
 // at cutoff 0: those are re-keyed per interpreter (threat: XML hash flooding precomputed once for
 // every job). Checked, not assumed: another hash layout leaves the secret alone.
 function rekeyExpatSalt(pyodide) {
-  const fits = pyodide.runPython("(lambda i: i.cutoff == 0 and i.algorithm in ('fnv', 'siphash13', 'siphash24'))(__import__('sys').hash_info)");
+  const fits = pyodide.runPython(
+    "(lambda i: i.cutoff == 0 and i.algorithm in ('fnv', 'siphash13', 'siphash24'))(__import__('sys').hash_info)",
+  );
   const at = pyodide._module.__Py_HashSecret;
   if (fits !== true || typeof at !== "number" || at <= 0) return;
   crypto.getRandomValues(pyodide._module.HEAPU8.subarray(at + 16, at + 24));

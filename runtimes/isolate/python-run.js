@@ -5,7 +5,11 @@
 // An exception that escaped the runner itself (it ran out of memory while reporting, say).
 function pythonFailure(e) {
   let type = "";
-  try { type = $String(e && e.type); } catch { /* unreadable */ }
+  try {
+    type = $String(e && e.type);
+  } catch {
+    /* unreadable */
+  }
   if (type === "MemoryError") return record({ kind: "memory" });
   const error = describeError(e);
   if (type && type !== "undefined") error.name = $slice(type, 0, 256); // KeyboardInterrupt at the deadline, say
@@ -14,7 +18,12 @@ function pythonFailure(e) {
 
 function streamWriter(bridge, fd) {
   const decoder = new TextDecoder();
-  return { write: (buffer) => { bridge.write(fd, decoder.decode(buffer, { stream: true })); return buffer.length; } };
+  return {
+    write: (buffer) => {
+      bridge.write(fd, decoder.decode(buffer, { stream: true }));
+      return buffer.length;
+    },
+  };
 }
 
 /** Set the run up and call the runner: the envelope as JSON, or a promise of it (the job awaits). */
@@ -43,7 +52,14 @@ function makePythonRun(bridge, pyodide, entry, timers, uncaught, setMemoryCap) {
   let done;
   const finish = (envelope) => {
     // Output files travel with the envelope (no second call into the isolate); none after a MemoryError.
-    if (envelope.kind !== "memory") { try { const out = files.harvest(); if (out.length) envelope.files = out; } catch { /* unreadable: no files */ } }
+    if (envelope.kind !== "memory") {
+      try {
+        const out = files.harvest();
+        if (out.length) envelope.files = out;
+      } catch {
+        /* unreadable: no files */
+      }
+    }
     settled = envelope;
     settle(envelope);
   };
@@ -52,19 +68,31 @@ function makePythonRun(bridge, pyodide, entry, timers, uncaught, setMemoryCap) {
     if (spec.code === undefined) throw new $TypeError("isobox: a Python run spec has no code");
     setMemoryCap(spec.memoryBytes);
     settled = undefined;
-    done = new $Promise((r) => { settle = r; });
+    done = new $Promise((r) => {
+      settle = r;
+    });
     timers.reset();
     let promise;
     try {
       const now = callPythonRunner(bridge, pyodide, entry, files, spec);
-      if (typeof now === "string") { finish(record($JSON_parse(now))); return; }
+      if (typeof now === "string") {
+        finish(record($JSON_parse(now)));
+        return;
+      }
       promise = now;
     } catch (e) {
       finish(pythonFailure(e));
       return;
     }
-    const race = new $Promise((resolve, reject) => { $then($Promise_resolve(promise), resolve, reject); $then(uncaught, resolve, reject); });
-    $then(race, (json) => finish(record($JSON_parse(json))), (e) => finish(pythonFailure(e)));
+    const race = new $Promise((resolve, reject) => {
+      $then($Promise_resolve(promise), resolve, reject);
+      $then(uncaught, resolve, reject);
+    });
+    $then(
+      race,
+      (json) => finish(record($JSON_parse(json))),
+      (e) => finish(pythonFailure(e)),
+    );
   }
   return { start, poll: () => settled, wait: () => done };
 }

@@ -15,7 +15,9 @@ function capMemoryGrowth(W) {
     if (this.buffer.byteLength + n * PAGE > memoryCap) throw new $RangeError("WebAssembly.Memory.grow(): over the job's memory limit");
     return $Reflect_apply(grow, this, [n]);
   };
-  return (bytes) => { memoryCap = bytes; };
+  return (bytes) => {
+    memoryCap = bytes;
+  };
 }
 
 // Async compilation of a large module never completes in isolated-vm (laverdet/isolated-vm#308).
@@ -47,14 +49,20 @@ function installBootShims(asset) {
   defineGlobal("WorkerGlobalScope", function WorkerGlobalScope() {});
   defineGlobal("read", (path, mode) => (mode === "binary" ? asset($String(path), true) : asset($String(path), false)));
   defineGlobal("readbuffer", (path) => (precompiled && isInterpreterWasm(path) ? WASM_MARKER : asset($String(path), true).buffer));
-  defineGlobal("load", (path) => { throw new $Error("load() is not available: " + path); });
+  defineGlobal("load", (path) => {
+    throw new $Error("load() is not available: " + path);
+  });
   compileSynchronously(W, WASM_MARKER, () => precompiled);
   const setMemoryCap = capMemoryGrowth(W);
   return {
     W,
     setMemoryCap,
-    usePrecompiled(wasm) { if (wasm instanceof W.Module) precompiled = wasm; },
+    usePrecompiled(wasm) {
+      if (wasm instanceof W.Module) precompiled = wasm;
+    },
     /** After boot: no guest may read Pyodide's assets, or run d8-style loads, through them. */
-    removeLoaderGlobals() { for (const name of LOADER_GLOBALS) delete globalThis[name]; },
+    removeLoaderGlobals() {
+      for (const name of LOADER_GLOBALS) delete globalThis[name];
+    },
   };
 }

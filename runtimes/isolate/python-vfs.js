@@ -16,7 +16,9 @@ function pyFileNode(FS, target) {
   try {
     const node = typeof target === "string" ? FS.lookupPath(target, { follow: false }).node : target;
     return node && FS.isFile(node.mode) ? node : null;
-  } catch { return null; }
+  } catch {
+    return null;
+  }
 }
 const pyFileSize = (node) => (node && node.usedBytes) || 0;
 
@@ -86,7 +88,12 @@ function capPythonEntries(FS, budget) {
 }
 
 function pyExists(FS, path) {
-  try { FS.lookupPath(path, { follow: false }); return true; } catch { return false; }
+  try {
+    FS.lookupPath(path, { follow: false });
+    return true;
+  } catch {
+    return false;
+  }
 }
 function pyRemoveTree(FS, path) {
   const names = FS.readdir(path);
@@ -94,7 +101,10 @@ function pyRemoveTree(FS, path) {
     const name = names[i];
     if (name === "." || name === "..") continue;
     const child = path + "/" + name;
-    if (FS.isDir(FS.lstat(child).mode)) { pyRemoveTree(FS, child); FS.rmdir(child); } else FS.unlink(child);
+    if (FS.isDir(FS.lstat(child).mode)) {
+      pyRemoveTree(FS, child);
+      FS.rmdir(child);
+    } else FS.unlink(child);
   }
 }
 
@@ -121,7 +131,11 @@ function harvestPythonFiles(FS) {
   while (stack.length) {
     const dir = stack.pop();
     let names;
-    try { names = FS.readdir(dir); } catch { continue; }
+    try {
+      names = FS.readdir(dir);
+    } catch {
+      continue;
+    }
     for (let i = 0; i < names.length; i++) {
       const name = names[i];
       if (name === "." || name === "..") continue;

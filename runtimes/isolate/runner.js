@@ -16,25 +16,45 @@ function ownFrames(stack) {
 }
 
 function describeError(e) {
-  if (typeof e === "object" && e !== null || typeof e === "function") {
-    let name = "Error", message = "", stack;
-    try { name = safeString(e.name); } catch {}
-    try { message = safeString(e.message); } catch {}
-    try { if (typeof e.stack === "string") stack = e.stack; } catch {}
+  if ((typeof e === "object" && e !== null) || typeof e === "function") {
+    let name = "Error",
+      message = "",
+      stack;
+    try {
+      name = safeString(e.name);
+    } catch {}
+    try {
+      message = safeString(e.message);
+    } catch {}
+    try {
+      if (typeof e.stack === "string") stack = e.stack;
+    } catch {}
     if (stack !== undefined) stack = $slice(ownFrames(stack), 0, MAX_ERROR_TEXT);
     name = $slice(name, 0, 256);
     message = $slice(message, 0, MAX_ERROR_TEXT);
     return record(stack === undefined ? { name, message } : { name, message, stack });
   }
   let text;
-  try { text = inspect(e, 1, []); } catch { text = "[unprintable]"; }
+  try {
+    text = inspect(e, 1, []);
+  } catch {
+    text = "[unprintable]";
+  }
   return record({ name: "Error", message: $slice("Uncaught " + text, 0, MAX_ERROR_TEXT) });
 }
 
 function encodeValue(value, maxBytes) {
   let json;
-  try { json = $JSON_stringify(value); } catch (e) {
-    return record({ kind: "error", error: record({ name: "TypeError", message: "The value returned by the job cannot be sent back as JSON: " + safeString(e && e.message) }) });
+  try {
+    json = $JSON_stringify(value);
+  } catch (e) {
+    return record({
+      kind: "error",
+      error: record({
+        name: "TypeError",
+        message: "The value returned by the job cannot be sent back as JSON: " + safeString(e && e.message),
+      }),
+    });
   }
   if (json === undefined) return record({ kind: "ok" });
   if (json.length > maxBytes) return record({ kind: "too_big", size: json.length });
@@ -61,7 +81,8 @@ function readRunSpec(spec) {
     const f = files[i];
     const path = f !== null && typeof f === "object" && $hasOwn(f, "path") ? f.path : undefined;
     const bytes = path !== undefined && $hasOwn(f, "bytes") ? f.bytes : undefined;
-    if (typeof path !== "string" || !(bytes instanceof $Uint8Array)) throw new $TypeError("isobox: the run spec's file " + i + " is malformed");
+    if (typeof path !== "string" || !(bytes instanceof $Uint8Array))
+      throw new $TypeError("isobox: the run spec's file " + i + " is malformed");
     list[i] = record({ path, bytes });
   }
   return record({
@@ -88,10 +109,16 @@ const MAX_FS_ENTRIES = 10000;
  */
 function installEntryHook(entryName, capabilities, calls, fs) {
   let entryResolve;
-  const entryDone = new $Promise((r) => { entryResolve = r; });
+  const entryDone = new $Promise((r) => {
+    entryResolve = r;
+  });
   const hook = (ns) => {
     entryResolve(ns);
-    try { delete globalThis[entryName]; } catch { /* a guest froze its global object: harmless */ }
+    try {
+      delete globalThis[entryName];
+    } catch {
+      /* a guest froze its global object: harmless */
+    }
   };
   $Object_defineProperty(hook, "host", { get: () => makeHostNamespace(capabilities, calls.call) });
   $Object_defineProperty(hook, "fs", { get: () => fs().api });
@@ -108,7 +135,10 @@ async function runJob(entryDone, spec, timers, race) {
     const main = typeof ns.main === "function" ? ns.main : typeof ns.default === "function" ? ns.default : null;
     let value;
     if (main) value = await race($Reflect_apply(main, undefined, [input, ctx]));
-    else { value = ns.default; await race(timers.idle()); }
+    else {
+      value = ns.default;
+      await race(timers.idle());
+    }
     return encodeValue(value, spec.maxValueBytes);
   } catch (e) {
     return record({ kind: "error", error: describeError(e) });
@@ -116,10 +146,11 @@ async function runJob(entryDone, spec, timers, race) {
 }
 
 function makeRunner(entryName, timers, uncaught, calls) {
-  const race = (p) => new $Promise((resolve, reject) => {
-    $then($Promise_resolve(p), resolve, reject);
-    $then(uncaught, resolve, reject);
-  });
+  const race = (p) =>
+    new $Promise((resolve, reject) => {
+      $then($Promise_resolve(p), resolve, reject);
+      $then(uncaught, resolve, reject);
+    });
   // The filesystem is made when first needed (job files, or an import of isobox:fs) and then
   // lives as long as the guest: one job, or every run of a session.
   let vfs = null;
@@ -134,7 +165,9 @@ function makeRunner(entryName, timers, uncaught, calls) {
     settled = undefined;
     timers.reset();
     let settle;
-    done = new $Promise((r) => { settle = r; });
+    done = new $Promise((r) => {
+      settle = r;
+    });
     const fs = () => {
       if (!vfs) vfs = makeVfs(spec.maxFsBytes, MAX_FS_ENTRIES);
       return vfs;
@@ -146,7 +179,10 @@ function makeRunner(entryName, timers, uncaught, calls) {
     if (capabilities.fetch) defineGlobal("fetch", makeFetch(calls.call));
     const finish = (envelope) => {
       // Output files travel with the envelope (no second call into the isolate).
-      if (vfs) { const out = vfs.harvest(); if (out.length) envelope.files = out; }
+      if (vfs) {
+        const out = vfs.harvest();
+        if (out.length) envelope.files = out;
+      }
       settled = envelope;
       settle(envelope);
     };

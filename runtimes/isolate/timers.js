@@ -11,7 +11,7 @@ function makeTimers(armTimer, cancelTimer, reportUncaught) {
   let probeArmed = false;
 
   function add(fn, ms, args, repeat) {
-    if (typeof fn !== "function") throw new $TypeError("The \"callback\" argument must be of type function");
+    if (typeof fn !== "function") throw new $TypeError('The "callback" argument must be of type function');
     if (timers.size >= MAX_TIMERS) throw new $RangeError("Too many pending timers: the sandbox allows " + MAX_TIMERS);
     ms = $Number(ms);
     if (!(ms >= 1 && ms <= 2147483647)) ms = 1; // Node's rule for out-of-range delays
@@ -22,27 +22,45 @@ function makeTimers(armTimer, cancelTimer, reportUncaught) {
   }
   function clear(id) {
     id = $Number(id);
-    if (timers.delete(id)) { cancelTimer(id); checkIdle(); }
+    if (timers.delete(id)) {
+      cancelTimer(id);
+      checkIdle();
+    }
   }
   // Idle is confirmed from a fresh host turn, after every microtask of the last callback has run,
   // so work chained through promises (await in a timer callback) is not cut short.
   function checkIdle() {
-    if (timers.size === 0 && idleWaiters.length && !probeArmed) { probeArmed = true; armTimer(IDLE_PROBE, 0); }
+    if (timers.size === 0 && idleWaiters.length && !probeArmed) {
+      probeArmed = true;
+      armTimer(IDLE_PROBE, 0);
+    }
   }
   function fire(id) {
     if (id === IDLE_PROBE) {
       probeArmed = false;
-      if (timers.size === 0) { const w = idleWaiters; idleWaiters = []; for (let i = 0; i < w.length; i++) w[i](); }
+      if (timers.size === 0) {
+        const w = idleWaiters;
+        idleWaiters = [];
+        for (let i = 0; i < w.length; i++) w[i]();
+      }
       return;
     }
     const t = timers.get(id);
     if (!t) return;
-    if (t.repeat) armTimer(id, t.ms); else timers.delete(id);
-    try { $Reflect_apply(t.fn, globalThis, t.args); } catch (e) { reportUncaught(e); }
+    if (t.repeat) armTimer(id, t.ms);
+    else timers.delete(id);
+    try {
+      $Reflect_apply(t.fn, globalThis, t.args);
+    } catch (e) {
+      reportUncaught(e);
+    }
     checkIdle();
   }
   function idle() {
-    return new $Promise((resolve) => { idleWaiters[idleWaiters.length] = resolve; checkIdle(); });
+    return new $Promise((resolve) => {
+      idleWaiters[idleWaiters.length] = resolve;
+      checkIdle();
+    });
   }
   /** A session's next run starts with no timers: the last run's never fire (the host dropped them). */
   function reset() {
@@ -51,14 +69,22 @@ function makeTimers(armTimer, cancelTimer, reportUncaught) {
     probeArmed = false;
   }
   return {
-    fire, idle, reset,
+    fire,
+    idle,
+    reset,
     setTimeout: (fn, ms, ...args) => add(fn, ms, args, false),
     setInterval: (fn, ms, ...args) => add(fn, ms, args, true),
     clearTimeout: clear,
     clearInterval: clear,
     queueMicrotask: (fn) => {
-      if (typeof fn !== "function") throw new $TypeError("The \"callback\" argument must be of type function");
-      $then($Promise_resolve(), () => { try { fn(); } catch (e) { reportUncaught(e); } });
+      if (typeof fn !== "function") throw new $TypeError('The "callback" argument must be of type function');
+      $then($Promise_resolve(), () => {
+        try {
+          fn();
+        } catch (e) {
+          reportUncaught(e);
+        }
+      });
     },
   };
 }

@@ -16,17 +16,21 @@ function vfsError(code, syscall, path, text) {
 /** An absolute, normalised path; relative ones are resolved against the cwd (/home/user). */
 function resolvePath(path) {
   if (typeof path !== "string") {
-    if (path !== null && typeof path === "object" && typeof path.href === "string" && $slice(path.href, 0, 7) === "file://") path = $slice(path.pathname, 0);
-    else throw new $TypeError("The \"path\" argument must be of type string");
+    if (path !== null && typeof path === "object" && typeof path.href === "string" && $slice(path.href, 0, 7) === "file://")
+      path = $slice(path.pathname, 0);
+    else throw new $TypeError('The "path" argument must be of type string');
   }
-  if ($includes(path, "\u0000")) throw new $TypeError("The \"path\" argument must not contain null bytes");
+  if ($includes(path, "\u0000")) throw new $TypeError('The "path" argument must not contain null bytes');
   if (path.length > 4096) throw vfsError("ENAMETOOLONG", "open", $slice(path, 0, 64) + "…", "name too long");
   const parts = $split(path[0] === "/" ? path : HOME + "/" + path, "/");
   const out = [];
   for (let i = 0; i < parts.length; i++) {
     const p = parts[i];
     if (p === "" || p === ".") continue;
-    if (p === "..") { if (out.length) out.length--; continue; }
+    if (p === "..") {
+      if (out.length) out.length--;
+      continue;
+    }
     if (p.length > 255) throw vfsError("ENAMETOOLONG", "open", path, "name too long");
     out[out.length] = p;
   }
@@ -47,7 +51,7 @@ function dataBytes(data, encoding) {
   }
   if (data instanceof ArrayBuffer) return new $Uint8Array(data).slice();
   if (ArrayBuffer.isView(data)) return new $Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
-  throw new $TypeError("The \"data\" argument must be a string, Uint8Array or ArrayBuffer");
+  throw new $TypeError('The "data" argument must be a string, Uint8Array or ArrayBuffer');
 }
 
 function atobBytes(text) {
@@ -87,13 +91,15 @@ function makeVfsStore(maxBytes, maxEntries) {
     const prefix = abs === "/" ? "/" : abs + "/";
     const names = [];
     nodes.forEach((_, key) => {
-      if (key !== abs && $slice(key, 0, prefix.length) === prefix && !$includes($slice(key, prefix.length), "/")) names[names.length] = $slice(key, prefix.length);
+      if (key !== abs && $slice(key, 0, prefix.length) === prefix && !$includes($slice(key, prefix.length), "/"))
+        names[names.length] = $slice(key, prefix.length);
     });
     return names.sort();
   }
   // Threat: a guest filling host memory or the harvest through the filesystem: bytes and entries capped.
   function checkRoom(abs, growth, syscall) {
-    if (used + growth > maxBytes) throw vfsError("ENOSPC", syscall, abs, "no space left on device (the job's maxFsBytes is " + maxBytes + ")");
+    if (used + growth > maxBytes)
+      throw vfsError("ENOSPC", syscall, abs, "no space left on device (the job's maxFsBytes is " + maxBytes + ")");
   }
   function put(abs, bytes, syscall) {
     const old = nodes.get(abs);
@@ -118,10 +124,14 @@ function makeVfsStore(maxBytes, maxEntries) {
   function below(abs) {
     const prefix = abs + "/";
     const out = [];
-    nodes.forEach((_, key) => { if ($slice(key, 0, prefix.length) === prefix) out[out.length] = key; });
+    nodes.forEach((_, key) => {
+      if ($slice(key, 0, prefix.length) === prefix) out[out.length] = key;
+    });
     return out;
   }
-  const setMaxBytes = (max) => { maxBytes = max; };
+  const setMaxBytes = (max) => {
+    maxBytes = max;
+  };
   return { nodes, need, parentDir, children, checkRoom, put, mkdirOne, remove, below, setMaxBytes };
 }
 
@@ -134,7 +144,11 @@ function vfsFileOps(store) {
       if (n.dir) throw vfsError("EISDIR", "read", abs, "illegal operation on a directory");
       const enc = encodingOf(options);
       if (enc === "utf8" || enc === "utf-8") return new TextDecoder().decode(n.bytes);
-      if (enc === "base64") { let s = ""; for (let i = 0; i < n.bytes.length; i++) s += $String.fromCharCode(n.bytes[i]); return btoa(s); }
+      if (enc === "base64") {
+        let s = "";
+        for (let i = 0; i < n.bytes.length; i++) s += $String.fromCharCode(n.bytes[i]);
+        return btoa(s);
+      }
       if (enc) throw new $TypeError("Unsupported encoding: " + enc);
       return n.bytes.slice();
     },
@@ -168,7 +182,11 @@ function vfsDirOps(store) {
         if (recursive && existing.dir) return undefined;
         throw vfsError("EEXIST", "mkdir", abs, "file already exists");
       }
-      if (!recursive) { store.parentDir(abs, "mkdir"); store.mkdirOne(abs); return undefined; }
+      if (!recursive) {
+        store.parentDir(abs, "mkdir");
+        store.mkdirOne(abs);
+        return undefined;
+      }
       const parts = $split($slice(abs, 1), "/");
       let cur = "";
       let first;
@@ -176,7 +194,10 @@ function vfsDirOps(store) {
         cur += "/" + parts[i];
         const n = store.nodes.get(cur);
         if (n && !n.dir) throw vfsError("ENOTDIR", "mkdir", abs, "not a directory");
-        if (!n) { store.mkdirOne(cur); first ??= cur; }
+        if (!n) {
+          store.mkdirOne(cur);
+          first ??= cur;
+        }
       }
       return first;
     },
@@ -201,7 +222,13 @@ function vfsEntryOps(store) {
       const abs = resolvePath(path);
       const n = store.need(abs, "stat");
       const dir = !!n.dir;
-      return $Object_freeze({ size: dir ? 0 : n.bytes.byteLength, mtimeMs: n.mtimeMs, mtime: new Date(n.mtimeMs), isFile: () => !dir, isDirectory: () => dir });
+      return $Object_freeze({
+        size: dir ? 0 : n.bytes.byteLength,
+        mtimeMs: n.mtimeMs,
+        mtime: new Date(n.mtimeMs),
+        isFile: () => !dir,
+        isDirectory: () => dir,
+      });
     },
     async access(path) {
       store.need(resolvePath(path), "access");
@@ -209,7 +236,10 @@ function vfsEntryOps(store) {
     async rm(path, options) {
       const abs = resolvePath(path);
       const n = store.nodes.get(abs);
-      if (!n) { if (options && options.force) return; throw vfsError("ENOENT", "rm", abs, "no such file or directory"); }
+      if (!n) {
+        if (options && options.force) return;
+        throw vfsError("ENOENT", "rm", abs, "no such file or directory");
+      }
       if (n.dir) {
         if (!(options && options.recursive)) throw vfsError("ERR_FS_EISDIR", "rm", abs, "Path is a directory");
         if (abs === "/" || abs === HOME || abs === OUTPUT) throw vfsError("EPERM", "rm", abs, "operation not permitted");
@@ -251,7 +281,8 @@ function makeVfs(maxBytes, maxEntries) {
     const out = [];
     const prefix = OUTPUT + "/";
     store.nodes.forEach((n, key) => {
-      if (!n.dir && $slice(key, 0, prefix.length) === prefix) out[out.length] = record({ path: $slice(key, HOME.length + 1), bytes: n.bytes });
+      if (!n.dir && $slice(key, 0, prefix.length) === prefix)
+        out[out.length] = record({ path: $slice(key, HOME.length + 1), bytes: n.bytes });
     });
     return out;
   }

@@ -7,10 +7,17 @@
  */
 function installWebGlobals(bridge) {
   let failUncaught;
-  const uncaught = new $Promise((_, reject) => { failUncaught = reject; });
+  const uncaught = new $Promise((_, reject) => {
+    failUncaught = reject;
+  });
   uncaught.catch(() => {});
   let reported = false;
-  const reportUncaught = (e) => { if (!reported) { reported = true; failUncaught(e); } };
+  const reportUncaught = (e) => {
+    if (!reported) {
+      reported = true;
+      failUncaught(e);
+    }
+  };
 
   const timers = makeTimers(bridge.armTimer, bridge.cancelTimer, reportUncaught);
   const started = $Date_now();

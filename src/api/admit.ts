@@ -84,7 +84,8 @@ function inputJson(input: unknown): string | undefined | Outcome {
   } catch (e) {
     return rejected("InvalidJob", `input: must be JSON-serializable (${(e as Error).message})`);
   }
-  if (json !== undefined && json.length > MAX_INPUT_BYTES) return rejected("InvalidJob", `input: larger than ${MAX_INPUT_BYTES} bytes of JSON`);
+  if (json !== undefined && json.length > MAX_INPUT_BYTES)
+    return rejected("InvalidJob", `input: larger than ${MAX_INPUT_BYTES} bytes of JSON`);
   return json;
 }
 

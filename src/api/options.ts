@@ -9,34 +9,47 @@ import { McpConnectOptionsSchema, McpServersSchema } from "../mcp/schemas.ts";
 
 export const SandboxOptionsSchema = z.strictObject({
   concurrency: z.number().int().min(1).max(256).optional(),
-  warm: z.strictObject({
-    javascript: z.number().int().min(0).max(1024).optional(),
-    python: z.number().int().min(0).max(64).optional(),
-    container: z.number().int().min(0).max(64).optional(),
-  }).optional(),
+  warm: z
+    .strictObject({
+      javascript: z.number().int().min(0).max(1024).optional(),
+      python: z.number().int().min(0).max(64).optional(),
+      container: z.number().int().min(0).max(64).optional(),
+    })
+    .optional(),
   limits: PartialLimitsSchema.optional(),
   bindings: BindingsSchema.optional(),
   /** Audit hook: hears of every capability call a job makes (name, outcome, duration). */
-  onBindingCall: z.custom<(e: BindingCallEvent) => void>(
-    (v) => typeof v === "function",
-    { message: "must be a function" },
-  ).optional(),
+  onBindingCall: z.custom<(e: BindingCallEvent) => void>((v) => typeof v === "function", { message: "must be a function" }).optional(),
   /** MCP servers whose tools every job gets as `host.<server>.<tool>`; see src/mcp/. */
   mcp: McpConnectOptionsSchema.extend({ servers: McpServersSchema }).strict().optional(),
   /** The allow-listed fetch capability (off without it); see src/fetch/schemas.ts. */
   fetch: FetchOptionsSchema.optional(),
-  sessions: z.strictObject({
-    /** Live sessions at once; the least recently used idle one is ended to make room. */
-    max: z.number().int().min(1).max(1024).optional(),
-    idleTimeoutMs: z.number().int().positive().max(7 * 24 * 3600 * 1000).optional(),
-    maxAgeMs: z.number().int().positive().max(30 * 24 * 3600 * 1000).optional(),
-  }).optional(),
-  container: z.strictObject({
-    enabled: z.boolean(),
-    image: z.string().optional(),
-    runtime: z.enum(["runsc", "runc"]).optional(),
-    socketPath: z.string().optional(),
-  }).optional(),
+  sessions: z
+    .strictObject({
+      /** Live sessions at once; the least recently used idle one is ended to make room. */
+      max: z.number().int().min(1).max(1024).optional(),
+      idleTimeoutMs: z
+        .number()
+        .int()
+        .positive()
+        .max(7 * 24 * 3600 * 1000)
+        .optional(),
+      maxAgeMs: z
+        .number()
+        .int()
+        .positive()
+        .max(30 * 24 * 3600 * 1000)
+        .optional(),
+    })
+    .optional(),
+  container: z
+    .strictObject({
+      enabled: z.boolean(),
+      image: z.string().optional(),
+      runtime: z.enum(["runsc", "runc"]).optional(),
+      socketPath: z.string().optional(),
+    })
+    .optional(),
 });
 export type SandboxOptions = z.input<typeof SandboxOptionsSchema>;
 export type ParsedSandboxOptions = z.infer<typeof SandboxOptionsSchema>;

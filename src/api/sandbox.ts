@@ -102,9 +102,14 @@ class IsoboxSandbox implements Sandbox {
     if (!opts.container?.enabled) return;
     const { image, runtime, socketPath } = opts.container;
     this.#container = await ContainerBackend.create({
-      image, runtime, socketPath,
+      image,
+      runtime,
+      socketPath,
       warm: opts.warm?.container ?? 1,
-      defaultLimits: { memoryMb: opts.limits?.memoryMb ?? DEFAULT_MEMORY_MB.python, maxFsBytes: opts.limits?.maxFsBytes ?? DEFAULT_MAX_FS_BYTES },
+      defaultLimits: {
+        memoryMb: opts.limits?.memoryMb ?? DEFAULT_MEMORY_MB.python,
+        maxFsBytes: opts.limits?.maxFsBytes ?? DEFAULT_MAX_FS_BYTES,
+      },
     });
   }
 
@@ -114,7 +119,8 @@ class IsoboxSandbox implements Sandbox {
     if (!mcp) return;
     const { servers, ...connect } = mcp;
     for (const name of Object.keys(servers)) {
-      if (this.#opts.bindings && Object.hasOwn(this.#opts.bindings, name)) throw invalidOptions(`mcp.servers.${name}: a binding has the same name`);
+      if (this.#opts.bindings && Object.hasOwn(this.#opts.bindings, name))
+        throw invalidOptions(`mcp.servers.${name}: a binding has the same name`);
     }
     let tools: McpTools;
     try {
@@ -163,12 +169,16 @@ class IsoboxSandbox implements Sandbox {
     const started = performance.now();
     const wall = () => ({ wallMs: performance.now() - started });
     if (this.#closed) return statusResult(sandboxClosed(), wall());
-    const admitted = await admit(job, {
-      defaultLimits: this.#opts.limits,
-      bindings: this.#opts.bindings,
-      mcpNames: this.#mcp?.names() ?? {},
-      fetch: !!this.#capabilities.fetch,
-    }, started);
+    const admitted = await admit(
+      job,
+      {
+        defaultLimits: this.#opts.limits,
+        bindings: this.#opts.bindings,
+        mcpNames: this.#mcp?.names() ?? {},
+        fetch: !!this.#capabilities.fetch,
+      },
+      started,
+    );
     // Refused at the door: answered in the name of the backend the caller asked for, if any.
     if (!("job" in admitted)) return job?.backend === "container" ? { ...admitted, backend: "container" } : admitted;
     const { job: j } = admitted;
@@ -240,6 +250,12 @@ class IsoboxSandbox implements Sandbox {
 function outputTo(job: ParsedJob): JobIO["onOutput"] {
   return (fd, lines) => {
     const cb = fd === 1 ? job.onStdout : job.onStderr;
-    if (cb) for (const line of lines) try { cb(line); } catch { /* the caller's bug, not the guest's */ }
+    if (cb)
+      for (const line of lines)
+        try {
+          cb(line);
+        } catch {
+          /* the caller's bug, not the guest's */
+        }
   };
 }

@@ -25,6 +25,12 @@ export async function transpileTypeScript(source: string, filename: string): Pro
     const first = failure.errors?.[0];
     if (!first) return { error: { name: "SyntaxError", message: String((e as Error)?.message ?? e) } };
     const where = first.location ? ` (${filename}:${first.location.line}:${first.location.column + 1})` : "";
-    return { error: { name: "SyntaxError", message: `${first.text}${where}`, stack: `SyntaxError: ${first.text}\n    at ${filename}:${first.location?.line ?? 1}:${(first.location?.column ?? 0) + 1}` } };
+    return {
+      error: {
+        name: "SyntaxError",
+        message: `${first.text}${where}`,
+        stack: `SyntaxError: ${first.text}\n    at ${filename}:${first.location?.line ?? 1}:${(first.location?.column ?? 0) + 1}`,
+      },
+    };
   }
 }

@@ -1,5 +1,17 @@
 // describe.ts for Python guests: a stub of `from isobox import host` (keyword arguments, docstrings).
-import { type Node, type SchemaCtx, rootCtx, MAX_MEMBERS, descriptionOf, objectInput, properties, requiredSet, typesOf, unionMembers, withSchema } from "./describe-schema.ts";
+import {
+  type Node,
+  type SchemaCtx,
+  rootCtx,
+  MAX_MEMBERS,
+  descriptionOf,
+  objectInput,
+  properties,
+  requiredSet,
+  typesOf,
+  unionMembers,
+  withSchema,
+} from "./describe-schema.ts";
 import type { CapabilityEntry, JsonSchema } from "./describe.ts";
 
 const PY_KEYWORDS = new Set(
@@ -37,7 +49,8 @@ function pyType(schema: unknown, ctx: SchemaCtx): string {
     if ("const" in s) return s.const === null ? "None" : pyLiteral(s.const) ? `Literal[${pyLiteral(s.const)}]` : "Any";
     if (Array.isArray(s.enum)) {
       const lits = s.enum.slice(0, MAX_MEMBERS + 1).map(pyLiteral);
-      if (lits.length <= MAX_MEMBERS && lits.length > 0 && lits.every((l) => l !== undefined)) return `Literal[${[...new Set(lits)].join(", ")}]`;
+      if (lits.length <= MAX_MEMBERS && lits.length > 0 && lits.every((l) => l !== undefined))
+        return `Literal[${[...new Set(lits)].join(", ")}]`;
     }
     const nullable = s.nullable === true ? ["None"] : [];
     const union = unionMembers(s);
@@ -78,7 +91,17 @@ function pyDocstring(e: CapabilityEntry, params: Array<[string, unknown]>, unspe
   const parts: string[] = [];
   if (e.description?.trim()) parts.push(e.description.trim());
   const documented = params.filter(([, v]) => descriptionOf(v)?.trim());
-  if (documented.length) parts.push(`Args:\n${documented.map(([k, v]) => `    ${k}: ${descriptionOf(v)!.trim().replace(/\s*\n\s*/g, " ")}`).join("\n")}`);
+  if (documented.length)
+    parts.push(
+      `Args:\n${documented
+        .map(
+          ([k, v]) =>
+            `    ${k}: ${descriptionOf(v)!
+              .trim()
+              .replace(/\s*\n\s*/g, " ")}`,
+        )
+        .join("\n")}`,
+    );
   if (unspellable.length) parts.push(`Also takes, via **kwargs: ${unspellable.map((k) => JSON.stringify(k)).join(", ")}`);
   if (parts.length === 0) return "";
   const lines = pyEscape(parts.join("\n\n").replace(/\r\n?/g, "\n")).split("\n");

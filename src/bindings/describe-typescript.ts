@@ -1,10 +1,26 @@
 // describe.ts for JavaScript/TypeScript guests: a `declare module "isobox:host"` text.
-import { type Node, type SchemaCtx, rootCtx, MAX_MEMBERS, dedupe, descriptionOf, isObj, objectInput, properties, requiredSet, typesOf, unionMembers, withSchema } from "./describe-schema.ts";
+import {
+  type Node,
+  type SchemaCtx,
+  rootCtx,
+  MAX_MEMBERS,
+  dedupe,
+  descriptionOf,
+  isObj,
+  objectInput,
+  properties,
+  requiredSet,
+  typesOf,
+  unionMembers,
+  withSchema,
+} from "./describe-schema.ts";
 import type { CapabilityEntry, JsonSchema } from "./describe.ts";
 
 /** A string literal that no JS/TS lexer can end early (JSON escapes, plus the two JS line breaks). */
 function tsString(s: string): string {
-  return JSON.stringify(s).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+  return JSON.stringify(s)
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
 }
 
 const TS_RESERVED = new Set(
@@ -32,7 +48,10 @@ function tsLiteral(v: unknown): string | undefined {
 function tsDoc(text: string | undefined, indent: string): string {
   if (text === undefined || text.trim() === "") return "";
   // `*/` inside would end the comment early and let the rest be read as declarations.
-  const lines = text.replace(/\*\//g, "*\\/").replace(/\r\n?/g, "\n").split(/[\n\u2028\u2029]/);
+  const lines = text
+    .replace(/\*\//g, "*\\/")
+    .replace(/\r\n?/g, "\n")
+    .split(/[\n\u2028\u2029]/);
   return `${indent}/**\n${lines.map((l) => `${indent} * ${l}`.trimEnd()).join("\n")}\n${indent} */\n`;
 }
 
@@ -70,7 +89,11 @@ function tsOfType(type: string, s: JsonSchema, c: SchemaCtx): string {
     case "null":
       return "null";
     case "array": {
-      if (Array.isArray(s.prefixItems)) return `[${s.prefixItems.slice(0, MAX_MEMBERS).map((m) => tsType(m, c)).join(", ")}, ...unknown[]]`;
+      if (Array.isArray(s.prefixItems))
+        return `[${s.prefixItems
+          .slice(0, MAX_MEMBERS)
+          .map((m) => tsType(m, c))
+          .join(", ")}, ...unknown[]]`;
       return s.items === undefined ? "unknown[]" : `${wrap(tsType(s.items, c))}[]`;
     }
     case "object":
@@ -92,7 +115,8 @@ function tsObject(s: JsonSchema, c: SchemaCtx, indent: string): string {
     const member = `${tsKey(k)}${req.has(k) ? "" : "?"}: ${tsType(v, c)};`;
     return indent === "" ? member : `${tsDoc(descriptionOf(v), indent)}${indent}${member}`;
   });
-  if (props.length > MAX_MEMBERS || (extra !== false && extra !== undefined && props.length > 0)) members.push(`${indent}[key: string]: unknown;`);
+  if (props.length > MAX_MEMBERS || (extra !== false && extra !== undefined && props.length > 0))
+    members.push(`${indent}[key: string]: unknown;`);
   if (props.length === 0) {
     if (extra === false) return "{}";
     return `Record<string, ${isObj(extra) ? tsType(extra, c) : "unknown"}>`;

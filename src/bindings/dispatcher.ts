@@ -38,7 +38,7 @@ export interface DispatchContext {
 /** JSON.parse that refuses `__proto__` keys (threat: prototype pollution in handlers that merge args). */
 export function parseArgs(json: string): unknown {
   const value: unknown = JSON.parse(json, (key, v: unknown) => {
-    if (key === "__proto__") throw new GuestFacingError("ValidationError", "Argument objects may not have a \"__proto__\" key");
+    if (key === "__proto__") throw new GuestFacingError("ValidationError", 'Argument objects may not have a "__proto__" key');
     return v;
   });
   const stack: Array<[unknown, number]> = [[value, 1]];
@@ -90,14 +90,19 @@ export class CallDispatcher {
     }
     const event: BindingCallEvent = { jobId: this.#ctx.jobId, name: label, ok: answer.ok, ms: performance.now() - started };
     if (this.#ctx.session !== undefined) event.session = this.#ctx.session;
-    try { this.#ctx.onBindingCall?.(event); } catch { /* the caller's audit hook must not break the job */ }
+    try {
+      this.#ctx.onBindingCall?.(event);
+    } catch {
+      /* the caller's audit hook must not break the job */
+    }
     return answer;
   }
 
   async #run(call: CapabilityCall): Promise<unknown> {
     if (this.#closed) throw new GuestFacingError("BindingError", "The job has ended");
     // Threat: a call flood; the worker counts too, this is the count that holds if it did not.
-    if (++this.#made > this.#ctx.maxCalls) throw new GuestFacingError("BindingError", `Binding call budget exhausted: at most ${this.#ctx.maxCalls} calls per job`);
+    if (++this.#made > this.#ctx.maxCalls)
+      throw new GuestFacingError("BindingError", `Binding call budget exhausted: at most ${this.#ctx.maxCalls} calls per job`);
     let args: unknown;
     try {
       args = parseArgs(call.argsJson);
@@ -112,7 +117,8 @@ export class CallDispatcher {
       const binding = this.#bindings.get(call.name);
       if (!binding) throw new GuestFacingError("BindingError", `No binding named ${JSON.stringify(call.name)}`);
       const parsed = binding.input.safeParse(args ?? {});
-      if (!parsed.success) throw new GuestFacingError("ValidationError", `Invalid arguments for ${call.name}: ${describeIssue(parsed.error)}`);
+      if (!parsed.success)
+        throw new GuestFacingError("ValidationError", `Invalid arguments for ${call.name}: ${describeIssue(parsed.error)}`);
       const ctx: { jobId: string; session?: string; signal: AbortSignal } = { jobId: this.#ctx.jobId, signal };
       if (this.#ctx.session !== undefined) ctx.session = this.#ctx.session;
       return binding.handler(parsed.data, ctx);
@@ -154,7 +160,11 @@ export class CallDispatcher {
       throw new GuestFacingError("BindingError", `The binding's result is not JSON: ${messageOf(e)}`);
     }
     if (json === undefined) return { ok: true };
-    if (json.length > MAX_RESULT_JSON) throw new GuestFacingError("BindingError", `The binding's result is ${json.length} bytes of JSON, over the ${MAX_RESULT_JSON} byte limit`);
+    if (json.length > MAX_RESULT_JSON)
+      throw new GuestFacingError(
+        "BindingError",
+        `The binding's result is ${json.length} bytes of JSON, over the ${MAX_RESULT_JSON} byte limit`,
+      );
     return { ok: true, json };
   }
 

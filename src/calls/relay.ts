@@ -53,8 +53,14 @@ export class CallRelay {
       forwarded = Promise.reject(e);
     }
     forwarded.then(
-      (answer) => { this.#inFlight--; this.#reply(call.callId, answer); },
-      (e: unknown) => { this.#inFlight--; this.#reply(call.callId, refusedCall(e instanceof Error ? e.message : "The host handler failed")); },
+      (answer) => {
+        this.#inFlight--;
+        this.#reply(call.callId, answer);
+      },
+      (e: unknown) => {
+        this.#inFlight--;
+        this.#reply(call.callId, refusedCall(e instanceof Error ? e.message : "The host handler failed"));
+      },
     );
   }
 
@@ -62,7 +68,9 @@ export class CallRelay {
     if (this.#closed) return;
     try {
       this.#ends.reply(callId, answer);
-    } catch { /* the hop's transport is gone: the job's end reports what happened */ }
+    } catch {
+      /* the hop's transport is gone: the job's end reports what happened */
+    }
   }
 
   /** The job ended: answers still on their way are dropped. */

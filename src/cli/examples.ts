@@ -5,11 +5,15 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const cli = fileURLToPath(new URL("./isobox.js", import.meta.url));
-const files = readdirSync(new URL("examples/", `file://${root}`)).filter((f) => /\.(m?js|m?ts|py)$/.test(f)).sort();
+const files = readdirSync(new URL("examples/", `file://${root}`))
+  .filter((f) => /\.(m?js|m?ts|py)$/.test(f))
+  .sort();
 let failed = 0;
 /** Extra CLI arguments an example asks for in an `isobox-args:` comment on its first lines. */
 function exampleArgs(file: string): string[] {
-  const head = readFileSync(new URL(`examples/${file}`, `file://${root}`), "utf8").split("\n", 5).join("\n");
+  const head = readFileSync(new URL(`examples/${file}`, `file://${root}`), "utf8")
+    .split("\n", 5)
+    .join("\n");
   const m = /isobox-args:(.*)/.exec(head);
   return m ? m[1]!.trim().split(/\s+/) : [];
 }

@@ -18,7 +18,13 @@ const USAGE = `usage: isobox run <file.js|file.ts|file.py> [--input JSON] [--fil
   --allow-fetch HOST        give the job fetch() to HOST (repeatable; see README for patterns)`;
 
 const EXIT: Record<Status, number> = { ok: 0, error: 1, timeout: 124, memory: 137, rejected: 2, output_limit: 3, killed: 3, crashed: 3 };
-const LANGUAGE: Record<string, Language> = { ".js": "javascript", ".mjs": "javascript", ".ts": "typescript", ".mts": "typescript", ".py": "python" };
+const LANGUAGE: Record<string, Language> = {
+  ".js": "javascript",
+  ".mjs": "javascript",
+  ".ts": "typescript",
+  ".mts": "typescript",
+  ".py": "python",
+};
 
 export function exitCodeFor(status: Status): number {
   return EXIT[status];
@@ -73,31 +79,59 @@ export function parseRunArgs(argv: string[]): RunArgs | "help" {
   const { values, positionals } = parsed;
   if (values.help) return "help";
   const [command, path, ...extra] = positionals;
-  if (command !== "run" || !path || extra.length) throw new UsageError(command === "run" ? "expected exactly one file" : `unknown command ${command ?? "(none)"}`);
+  if (command !== "run" || !path || extra.length)
+    throw new UsageError(command === "run" ? "expected exactly one file" : `unknown command ${command ?? "(none)"}`);
   const language = LANGUAGE[extname(path).toLowerCase()];
   if (!language) throw new UsageError(`cannot tell the language of ${path} (use .js, .mjs, .ts, .mts or .py)`);
   const { input, timeout, memory, backend, json, out } = values;
-  return { path, language, input, files: values.file ?? [], timeout, memory, backend, json: json ?? false, out, mcp: values.mcp ?? [], allowFetch: values["allow-fetch"] ?? [] };
+  return {
+    path,
+    language,
+    input,
+    files: values.file ?? [],
+    timeout,
+    memory,
+    backend,
+    json: json ?? false,
+    out,
+    mcp: values.mcp ?? [],
+    allowFetch: values["allow-fetch"] ?? [],
+  };
 }
 
 /** The job the flags describe, its file and input files read. Throws UsageError. */
 export function buildJob(args: RunArgs): Job {
   let code: string;
-  try { code = readFileSync(args.path, "utf8"); } catch (e) { throw new UsageError(`cannot read ${args.path}: ${(e as Error).message}`); }
+  try {
+    code = readFileSync(args.path, "utf8");
+  } catch (e) {
+    throw new UsageError(`cannot read ${args.path}: ${(e as Error).message}`);
+  }
   const job: Job = { language: args.language, code };
   if (args.input !== undefined) {
-    try { job.input = JSON.parse(args.input); } catch { throw new UsageError("--input must be JSON"); }
+    try {
+      job.input = JSON.parse(args.input);
+    } catch {
+      throw new UsageError("--input must be JSON");
+    }
   }
   if (args.files.length) {
     job.files = {};
     for (const spec of args.files) {
       const eq = spec.indexOf("=");
       if (eq <= 0) throw new UsageError(`--file expects NAME=PATH, got ${spec}`);
-      try { job.files[spec.slice(0, eq)] = new Uint8Array(readFileSync(spec.slice(eq + 1))); } catch (e) { throw new UsageError(`cannot read ${spec.slice(eq + 1)}: ${(e as Error).message}`); }
+      try {
+        job.files[spec.slice(0, eq)] = new Uint8Array(readFileSync(spec.slice(eq + 1)));
+      } catch (e) {
+        throw new UsageError(`cannot read ${spec.slice(eq + 1)}: ${(e as Error).message}`);
+      }
     }
   }
   const limits: Record<string, number> = {};
-  for (const [flag, key] of [["timeout", "timeoutMs"], ["memory", "memoryMb"]] as const) {
+  for (const [flag, key] of [
+    ["timeout", "timeoutMs"],
+    ["memory", "memoryMb"],
+  ] as const) {
     const v = args[flag];
     if (v === undefined) continue;
     if (!/^\d+$/.test(v)) throw new UsageError(`--${flag} must be a positive integer`);
@@ -117,7 +151,11 @@ export function buildJob(args: RunArgs): Job {
 
 /** A one-job sandbox: the container backend only when this job goes there (a daemon is needed for nothing else). */
 function sandboxOptions(args: RunArgs, job: Job): SandboxOptions {
-  const options: SandboxOptions = { concurrency: 1, warm: { javascript: 0, container: 0 }, ...(wantsContainer(job) ? { container: { enabled: true } } : {}) };
+  const options: SandboxOptions = {
+    concurrency: 1,
+    warm: { javascript: 0, container: 0 },
+    ...(wantsContainer(job) ? { container: { enabled: true } } : {}),
+  };
   if (args.mcp.length) {
     const servers: Record<string, { url: string } | { command: string; args: string[] }> = {};
     for (const spec of args.mcp) {
@@ -134,17 +172,24 @@ function sandboxOptions(args: RunArgs, job: Job): SandboxOptions {
 /** The result as the flags ask: one JSON line, or the value on stdout and a failure on stderr; files saved or listed. */
 export function report(result: RunResult, args: Pick<RunArgs, "json" | "out">): void {
   if (args.out !== undefined) writeOutputs(args.out, result.files);
-  else if (!args.json) for (const f of result.files) process.stderr.write(`[isobox] output file ${f.path} (${f.mimeType}, ${f.bytes.byteLength} bytes; --out DIR saves it)\n`);
+  else if (!args.json)
+    for (const f of result.files)
+      process.stderr.write(`[isobox] output file ${f.path} (${f.mimeType}, ${f.bytes.byteLength} bytes; --out DIR saves it)\n`);
   if (args.json) {
     const { files, ...rest } = result;
-    const out = { ...rest, files: files.map((f) => ({ path: f.path, mimeType: f.mimeType, bytesBase64: Buffer.from(f.bytes).toString("base64") })) };
+    const out = {
+      ...rest,
+      files: files.map((f) => ({ path: f.path, mimeType: f.mimeType, bytesBase64: Buffer.from(f.bytes).toString("base64") })),
+    };
     process.stdout.write(`${JSON.stringify(out)}\n`);
     return;
   }
   if (result.value !== undefined) process.stdout.write(`${JSON.stringify(result.value, null, 2)}\n`);
   if (result.status !== "ok") {
     const e = result.error;
-    process.stderr.write(`${e?.stack && e.stack.includes(e.message) ? e.stack : `${e?.name ?? "Error"}: ${e?.message ?? ""}`}\n[isobox] status: ${result.status}\n`);
+    process.stderr.write(
+      `${e?.stack && e.stack.includes(e.message) ? e.stack : `${e?.name ?? "Error"}: ${e?.message ?? ""}`}\n[isobox] status: ${result.status}\n`,
+    );
   }
 }
 
@@ -154,7 +199,10 @@ export async function main(argv: string[]): Promise<number> {
   let options: SandboxOptions;
   try {
     const parsed = parseRunArgs(argv);
-    if (parsed === "help") { process.stdout.write(`${USAGE}\n`); return 0; }
+    if (parsed === "help") {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
     args = parsed;
     job = buildJob(args);
     options = sandboxOptions(args, job);

@@ -24,7 +24,9 @@ export interface ContainerBackendOptions {
 
 /** The container's answer to "can you run this job?": Python only (pure; the routing tests check it). */
 export function containerAccepts(job: Pick<AdmittedJob, "language">): true | Outcome {
-  return job.language === "python" ? true : rejected("InvalidJob", `backend: the container backend runs Python jobs only, not ${job.language}`);
+  return job.language === "python"
+    ? true
+    : rejected("InvalidJob", `backend: the container backend runs Python jobs only, not ${job.language}`);
 }
 
 export class ContainerBackend implements Backend {
@@ -81,9 +83,14 @@ export class ContainerBackend implements Backend {
     const session = job.session;
     const prior = this.#queues.get(session) ?? Promise.resolve();
     const run = prior.then(() => this.#runInSession(session, job, jobIo, started));
-    const tail = run.then(() => {}, () => {});
+    const tail = run.then(
+      () => {},
+      () => {},
+    );
     this.#queues.set(session, tail);
-    void tail.then(() => { if (this.#queues.get(session) === tail) this.#queues.delete(session); });
+    void tail.then(() => {
+      if (this.#queues.get(session) === tail) this.#queues.delete(session);
+    });
     return run;
   }
 

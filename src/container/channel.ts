@@ -19,10 +19,14 @@ export class RunnerChannel {
   #violation: string | undefined;
 
   constructor() {
-    this.#reader = new FrameReader(FRAME_SLACK, (f, bytes) => this.#listener?.(f, bytes), (why) => {
-      this.#violation = why;
-      this.#onViolation?.(why);
-    });
+    this.#reader = new FrameReader(
+      FRAME_SLACK,
+      (f, bytes) => this.#listener?.(f, bytes),
+      (why) => {
+        this.#violation = why;
+        this.#onViolation?.(why);
+      },
+    );
   }
 
   /** The runner's stdout bytes, in chunks of any size (a runtime's transport framing already removed). */
@@ -57,8 +61,12 @@ export class RunnerChannel {
           const first = (f: Frame) => (f.t === "ready" ? resolve() : reject(new Error(`container runner sent ${f.t} before ready`)));
           detach = this.listen(first, (why) => reject(new Error(`container runner wrote ${why} before ready`)), 0);
         }),
-        exited.then((e) => { throw new Error(`container exited before its runner was ready (${describeExit(e)})`); }),
-        new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error("container runner not ready in time")), timeoutMs); }),
+        exited.then((e) => {
+          throw new Error(`container exited before its runner was ready (${describeExit(e)})`);
+        }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error("container runner not ready in time")), timeoutMs);
+        }),
       ]);
     } finally {
       clearTimeout(timer);

@@ -37,7 +37,9 @@ export class DockerConnection implements RunnerConnection {
     });
     const demux = new DockerStreamDemux((bytes) => this.#channel.push(bytes));
     stream.on("data", (chunk: Buffer) => demux.push(chunk));
-    stream.on("error", () => { /* the exit status (or its loss) reports what happened */ });
+    stream.on("error", () => {
+      /* the exit status (or its loss) reports what happened */
+    });
   }
 
   /** Create, attach (before start, so `ready` cannot be missed) and start a container; wait for `ready`. */
@@ -74,16 +76,23 @@ export class DockerConnection implements RunnerConnection {
   }
 
   async kill(): Promise<void> {
-    await this.#container.kill({ signal: "SIGKILL" }).catch(() => { /* already stopped or gone */ });
+    await this.#container.kill({ signal: "SIGKILL" }).catch(() => {
+      /* already stopped or gone */
+    });
   }
 
   dispose(): Promise<void> {
     this.#disposed ??= (async () => {
       this.#channel.close();
       this.#stream.destroy();
-      await this.#container.remove({ force: true }).catch((e: { statusCode?: number }) => {
-        if (e.statusCode !== 404 && e.statusCode !== 409) throw e;
-      }).catch(() => { /* daemon gone: nothing left to remove through it */ });
+      await this.#container
+        .remove({ force: true })
+        .catch((e: { statusCode?: number }) => {
+          if (e.statusCode !== 404 && e.statusCode !== 409) throw e;
+        })
+        .catch(() => {
+          /* daemon gone: nothing left to remove through it */
+        });
     })();
     return this.#disposed;
   }

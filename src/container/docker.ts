@@ -44,10 +44,15 @@ export class DockerRuntime implements ContainerRuntime {
     try {
       info = (await docker.info()) as typeof info;
     } catch (e) {
-      throw new IsoboxError("NO_DOCKER", `no Docker daemon at ${socketPath} (${(e as Error).message}); the container backend needs one`, { cause: e });
+      throw new IsoboxError("NO_DOCKER", `no Docker daemon at ${socketPath} (${(e as Error).message}); the container backend needs one`, {
+        cause: e,
+      });
     }
     if (!info.Runtimes?.[runtime]) {
-      throw new IsoboxError("NO_RUNTIME", `the Docker daemon has no "${runtime}" runtime (install gVisor and register runsc in /etc/docker/daemon.json)`);
+      throw new IsoboxError(
+        "NO_RUNTIME",
+        `the Docker daemon has no "${runtime}" runtime (install gVisor and register runsc in /etc/docker/daemon.json)`,
+      );
     }
     try {
       await docker.getImage(image).inspect();
@@ -55,7 +60,9 @@ export class DockerRuntime implements ContainerRuntime {
       throw new IsoboxError("NO_IMAGE", `container image ${image} not found: run \`npm run build:image\``, { cause: e });
     }
     if (runtime === "runc") {
-      console.warn("isobox: WARNING: the container backend runs guests under runc, not gVisor: guest code shares the host kernel directly. Use runsc for untrusted code.");
+      console.warn(
+        "isobox: WARNING: the container backend runs guests under runc, not gVisor: guest code shares the host kernel directly. Use runsc for untrusted code.",
+      );
     }
     return new DockerRuntime(docker, image, runtime);
   }
@@ -69,7 +76,14 @@ export class DockerRuntime implements ContainerRuntime {
     const filters = { label: [`${LABEL}=1`, `isobox.host=${hostname()}`] };
     const list = await this.#docker.listContainers({ all: true, filters }).catch(() => []);
     const orphans = list.filter((c) => !pidAlive(Number(c.Labels["isobox.pid"])));
-    await Promise.all(orphans.map((c) => this.#docker.getContainer(c.Id).remove({ force: true }).catch(() => {})));
+    await Promise.all(
+      orphans.map((c) =>
+        this.#docker
+          .getContainer(c.Id)
+          .remove({ force: true })
+          .catch(() => {}),
+      ),
+    );
   }
 }
 

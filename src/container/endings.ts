@@ -5,7 +5,15 @@
 // only ever misreport its own job.
 import type { Json } from "../contract/job.ts";
 import { valueCapBytes, type Limits } from "../contract/limits.ts";
-import { cpuTimeout, crashed, memoryExceeded, outputFilesTooLarge, tooManyOutputFiles, valueTooBig, type Outcome } from "../contract/outcomes.ts";
+import {
+  cpuTimeout,
+  crashed,
+  memoryExceeded,
+  outputFilesTooLarge,
+  tooManyOutputFiles,
+  valueTooBig,
+  type Outcome,
+} from "../contract/outcomes.ts";
 import type { ResultParts } from "../contract/result.ts";
 import { MAX_OUTPUT_FILES } from "../vfs/harvest.ts";
 import type { ResultFrame } from "./frames.ts";
@@ -52,7 +60,8 @@ export function exitOutcome(exit: ExitInfo, limits: Limits): Outcome {
   if ("lost" in exit) return crashed("ContainerCrashed", describeExit(exit));
   // gVisor and the kernel both answer a cgroup OOM with SIGKILL; Docker's OOMKilled flag is not
   // always set under runsc, so an unexplained SIGKILL counts as memory too.
-  if (exit.oomKilled || exit.code === SIGKILL_EXIT) return memoryExceeded(limits.memoryMb, `the container was killed: ${describeExit(exit)}`);
+  if (exit.oomKilled || exit.code === SIGKILL_EXIT)
+    return memoryExceeded(limits.memoryMb, `the container was killed: ${describeExit(exit)}`);
   if (exit.code === SIGXCPU_EXIT) return cpuTimeout(limits.cpuTimeMs);
   return crashed("ContainerCrashed", `the container died before answering (${describeExit(exit)})`);
 }

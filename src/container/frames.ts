@@ -10,10 +10,21 @@ const text = z.string().max(1 << 20);
 
 const FrameSchema = z.discriminatedUnion("t", [
   z.strictObject({ t: z.literal("ready") }),
-  z.strictObject({ t: z.literal("out"), fd: z.union([z.literal(1), z.literal(2)]), lines: z.array(z.string()).max(1 << 16), open: z.literal(true).optional() }),
+  z.strictObject({
+    t: z.literal("out"),
+    fd: z.union([z.literal(1), z.literal(2)]),
+    lines: z.array(z.string()).max(1 << 16),
+    open: z.literal(true).optional(),
+  }),
   z.strictObject({ t: z.literal("file"), path: z.string().max(4096), data: z.string(), end: z.boolean() }),
   // A capability call (`from isobox import host, fetch`): answered on stdin with the same id.
-  z.strictObject({ t: z.literal("call"), id: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER), kind: CapabilityCallSchema.shape.kind, name: CapabilityCallSchema.shape.name, args: CapabilityCallSchema.shape.argsJson }),
+  z.strictObject({
+    t: z.literal("call"),
+    id: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    kind: CapabilityCallSchema.shape.kind,
+    name: CapabilityCallSchema.shape.name,
+    args: CapabilityCallSchema.shape.argsJson,
+  }),
   z.strictObject({
     t: z.literal("result"),
     kind: z.enum(["ok", "error", "memory", "too_big", "output_limit"]),

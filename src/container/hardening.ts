@@ -61,7 +61,10 @@ export function containerSpec(o: SpecOptions): Docker.ContainerCreateOptions {
       MemorySwap: memory, // no swap on top: memoryMb is the whole budget (threat: memory bomb)
       NanoCpus: CPUS * 1e9,
       // RLIMIT_NPROC counts per uid host-wide under runc (every container runs as 65534): gVisor only.
-      Ulimits: [{ Name: "nofile", Soft: 1024, Hard: 1024 }, ...(o.runtime === "runsc" ? [{ Name: "nproc", Soft: GUEST_NPROC, Hard: GUEST_NPROC }] : [])],
+      Ulimits: [
+        { Name: "nofile", Soft: 1024, Hard: 1024 },
+        ...(o.runtime === "runsc" ? [{ Name: "nproc", Soft: GUEST_NPROC, Hard: GUEST_NPROC }] : []),
+      ],
       IpcMode: "private",
       // Guest output goes over the attach stream only; a log driver would copy it to the host's disk
       // (threat: filling it with an endless print loop).

@@ -16,12 +16,18 @@ export const IMAGE_FILES = RECIPE_FILES.filter((f) => f.endsWith(".py"));
 
 /** Debian packages of the image, from runtimes/container/packages.txt. */
 export function imagePackages(): string[] {
-  return readFileSync(`${RECIPE_DIR}packages.txt`, "utf8").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+  return readFileSync(`${RECIPE_DIR}packages.txt`, "utf8")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("#"));
 }
 
 function recipeHash(): string {
   const h = createHash("sha256");
-  for (const f of RECIPE_FILES) h.update(`${f}\0`).update(readFileSync(`${RECIPE_DIR}${f}`)).update("\0");
+  for (const f of RECIPE_FILES)
+    h.update(`${f}\0`)
+      .update(readFileSync(`${RECIPE_DIR}${f}`))
+      .update("\0");
   return h.digest("hex").slice(0, 16);
 }
 

@@ -20,7 +20,9 @@ import type { ExitInfo, RunnerConnection } from "./runtime.ts";
  * path anyway).
  */
 function jobLine(job: AdmittedJob): string {
-  const files = Object.fromEntries(job.files.map((f) => [f.path, Buffer.from(f.bytes.buffer, f.bytes.byteOffset, f.bytes.byteLength).toString("base64")]));
+  const files = Object.fromEntries(
+    job.files.map((f) => [f.path, Buffer.from(f.bytes.buffer, f.bytes.byteOffset, f.bytes.byteLength).toString("base64")]),
+  );
   return JSON.stringify({
     code: job.code,
     ...(job.inputJson !== undefined ? { input: JSON.parse(job.inputJson) as unknown } : {}),
@@ -36,9 +38,7 @@ function jobLine(job: AdmittedJob): string {
 }
 
 type Ending =
-  | { kind: "result"; frame: ResultFrame; lineBytes: number }
-  | { kind: "stopped"; outcome: Outcome }
-  | { kind: "exit"; exit: ExitInfo };
+  { kind: "result"; frame: ResultFrame; lineBytes: number } | { kind: "stopped"; outcome: Outcome } | { kind: "exit"; exit: ExitInfo };
 
 /** What a run leaves: its result, and whether the guest may serve the session's next run. */
 export interface RunOutcome {
@@ -99,7 +99,11 @@ class ContainerRun {
       return { result: buildResult({ ...abortedBeforeStart(), backend: "container", usage }), reusable: this.#conn.alive };
     }
     const { limits } = this.#job;
-    const detach = this.#conn.listen((f, n) => this.#onFrame(f, n), (why) => this.#stop(protocolError(why)), valueCapBytes(limits));
+    const detach = this.#conn.listen(
+      (f, n) => this.#onFrame(f, n),
+      (why) => this.#stop(protocolError(why)),
+      valueCapBytes(limits),
+    );
     // The wall clock runs from the moment the job is handed to the runner: a cold container's start
     // is the backend's time, not the job's (it still shows in usage.wallMs).
     const timer = setTimeout(() => this.#stop(wallTimeout(limits.timeoutMs)), limits.timeoutMs);

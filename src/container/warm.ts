@@ -42,20 +42,22 @@ export class WarmContainers<G extends WarmGuest> {
     if (this.#closed || performance.now() < this.#retryAt) return;
     while (this.#ready.length + this.#starting < this.#size) {
       this.#starting++;
-      const p = this.#start().then(
-        (g) => {
-          if (this.#closed) return g.dispose();
-          this.#ready.push(g);
-        },
-        (e: Error) => {
-          if (this.#closed) return; // a start cut short by close(): nothing to report
-          this.#retryAt = performance.now() + RETRY_MS;
-          console.warn(`isobox: could not pre-start a container: ${e.message}`);
-        },
-      ).finally(() => {
-        this.#starting--;
-        this.#pending.delete(p);
-      });
+      const p = this.#start()
+        .then(
+          (g) => {
+            if (this.#closed) return g.dispose();
+            this.#ready.push(g);
+          },
+          (e: Error) => {
+            if (this.#closed) return; // a start cut short by close(): nothing to report
+            this.#retryAt = performance.now() + RETRY_MS;
+            console.warn(`isobox: could not pre-start a container: ${e.message}`);
+          },
+        )
+        .finally(() => {
+          this.#starting--;
+          this.#pending.delete(p);
+        });
       this.#pending.add(p);
     }
   }

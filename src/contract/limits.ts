@@ -6,15 +6,39 @@ import type { Language } from "./job.ts";
 const MiB = 1024 * 1024;
 
 export const LimitsSchema = z.strictObject({
-  timeoutMs: z.number().int().positive().max(24 * 3600 * 1000),
-  cpuTimeMs: z.number().int().positive().max(24 * 3600 * 1000),
-  memoryMb: z.number().int().min(8).max(16 * 1024),
-  maxOutputBytes: z.number().int().nonnegative().max(1024 * MiB),
-  maxFsBytes: z.number().int().nonnegative().max(16 * 1024 * MiB),
+  timeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .max(24 * 3600 * 1000),
+  cpuTimeMs: z
+    .number()
+    .int()
+    .positive()
+    .max(24 * 3600 * 1000),
+  memoryMb: z
+    .number()
+    .int()
+    .min(8)
+    .max(16 * 1024),
+  maxOutputBytes: z
+    .number()
+    .int()
+    .nonnegative()
+    .max(1024 * MiB),
+  maxFsBytes: z
+    .number()
+    .int()
+    .nonnegative()
+    .max(16 * 1024 * MiB),
   /** Capability calls (bindings, MCP tools, fetch) one job may make. */
   maxBindingCalls: z.number().int().nonnegative().max(1_000_000),
   /** How long one capability call may take before the guest sees a TimeoutError. */
-  bindingTimeoutMs: z.number().int().positive().max(24 * 3600 * 1000),
+  bindingTimeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .max(24 * 3600 * 1000),
 });
 export type Limits = z.infer<typeof LimitsSchema>;
 export const PartialLimitsSchema = LimitsSchema.partial();

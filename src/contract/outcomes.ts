@@ -23,9 +23,23 @@ export type CrashSite = "GuestCrashed" | "WorkerCrashed" | "HostCrashed" | "Cont
 
 /** Every error.name isobox itself puts in a RunResult (a guest's own exceptions keep their names). */
 export const GUEST_ERROR_NAMES = [
-  "TimeoutError", "MemoryError", "OutputLimitError", "AbortError", "SandboxClosed", "ProtocolError",
-  "GuestCrashed", "WorkerCrashed", "HostCrashed", "ContainerCrashed", "ContainerUnavailable",
-  "InvalidJob", "ContainerDisabled", "SessionLimits", "SessionLanguage", "SessionBackend", "TooManySessions",
+  "TimeoutError",
+  "MemoryError",
+  "OutputLimitError",
+  "AbortError",
+  "SandboxClosed",
+  "ProtocolError",
+  "GuestCrashed",
+  "WorkerCrashed",
+  "HostCrashed",
+  "ContainerCrashed",
+  "ContainerUnavailable",
+  "InvalidJob",
+  "ContainerDisabled",
+  "SessionLimits",
+  "SessionLanguage",
+  "SessionBackend",
+  "TooManySessions",
 ] as const;
 
 const outcome = (status: Status, name: string, message: string): Outcome => ({ status, error: { name, message } });
@@ -86,9 +100,15 @@ export function protocolError(what: string): Outcome {
 }
 
 export function sessionMemory(had: number, asked: number): Outcome {
-  return rejected("SessionLimits", `limits.memoryMb: this session's guest was started with ${had} MB and keeps it for every run (asked for ${asked}); end the session with endSession(id) to change it`);
+  return rejected(
+    "SessionLimits",
+    `limits.memoryMb: this session's guest was started with ${had} MB and keeps it for every run (asked for ${asked}); end the session with endSession(id) to change it`,
+  );
 }
 
 export function sessionFs(had: number, asked: number): Outcome {
-  return rejected("SessionLimits", `limits.maxFsBytes: this session's container was started with ${had} bytes of files and keeps it for every run (asked for ${asked}); end the session with endSession(id) to change it`);
+  return rejected(
+    "SessionLimits",
+    `limits.maxFsBytes: this session's container was started with ${had} bytes of files and keeps it for every run (asked for ${asked}); end the session with endSession(id) to change it`,
+  );
 }

@@ -13,9 +13,7 @@ export type RuleExemption =
 /** From `allowPrivateAddresses`: false, true (every non-public range but the never-ranges), or CIDRs. */
 export type PrivatePolicy = boolean | ReadonlyArray<[ipaddr.IPv4 | ipaddr.IPv6, number]>;
 
-export type AddressVerdict =
-  | { ok: true; address: string; family: 4 | 6 }
-  | { ok: false; reason: string };
+export type AddressVerdict = { ok: true; address: string; family: 4 | 6 } | { ok: false; reason: string };
 
 // Threat: 0.0.0.0 / :: dial the local host on Linux; multicast and broadcast are never a web server.
 // No option or allow entry unlocks these.
@@ -62,7 +60,7 @@ export function checkAddress(raw: string, exemptions: readonly RuleExemption[], 
   const range = addressRange(addr);
   if (NEVER.has(range)) return { ok: false, reason: REASONS[range]! };
   if (range === "unicast") return { ok: true, address, family };
-  const exempt = exemptions.some((e) => e.kind === "address" ? e.address === address : range === "loopback");
+  const exempt = exemptions.some((e) => (e.kind === "address" ? e.address === address : range === "loopback"));
   if (exempt) return { ok: true, address, family };
   if (policy === true) return { ok: true, address, family };
   if (Array.isArray(policy) && policy.some(([net, bits]) => net.kind() === addr.kind() && addr.match(net, bits))) {

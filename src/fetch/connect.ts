@@ -46,22 +46,24 @@ export function limitConcurrency(resolve: FetchResolver, max: number): FetchReso
     if (waiter) waiter();
     else running--;
   };
-  const turn = (signal: AbortSignal | undefined) => new Promise<void>((go, stop) => {
-    if (signal?.aborted) return stop(signal.reason);
-    const onAbort = () => {
-      const at = queue.indexOf(start);
-      if (at !== -1) queue.splice(at, 1);
-      stop(signal!.reason);
-    };
-    const start = () => {
-      signal?.removeEventListener("abort", onAbort);
-      go();
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-    queue.push(start);
-  });
+  const turn = (signal: AbortSignal | undefined) =>
+    new Promise<void>((go, stop) => {
+      if (signal?.aborted) return stop(signal.reason);
+      const onAbort = () => {
+        const at = queue.indexOf(start);
+        if (at !== -1) queue.splice(at, 1);
+        stop(signal!.reason);
+      };
+      const start = () => {
+        signal?.removeEventListener("abort", onAbort);
+        go();
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      queue.push(start);
+    });
   return async (hostname, signal) => {
-    if (running >= max) await turn(signal); // the slot comes from release()
+    if (running >= max)
+      await turn(signal); // the slot comes from release()
     else running++;
     try {
       return await resolve(hostname, signal);
@@ -80,7 +82,8 @@ export const systemResolver: FetchResolver = limitConcurrency(getaddrinfo, MAX_C
 
 // Threat: a connector that resolves again would reopen the rebinding gap. The target is always an
 // IP, so Node skips lookup; this refuses outright should that ever change.
-const noLookup = ((_h: string, _o: unknown, cb: (err: Error) => void) => cb(new Error("DNS is not allowed in the connector"))) as unknown as net.LookupFunction;
+const noLookup = ((_h: string, _o: unknown, cb: (err: Error) => void) =>
+  cb(new Error("DNS is not allowed in the connector"))) as unknown as net.LookupFunction;
 
 export const directConnector: FetchConnector = (target, signal) =>
   new Promise<Socket>((resolve, reject) => {
@@ -88,7 +91,12 @@ export const directConnector: FetchConnector = (target, signal) =>
     if (net.isIP(target.address) === 0) return reject(new Error("connector target must be an IP address"));
     const base = { host: target.address, port: target.port, lookup: noLookup };
     const socket = target.tls
-      ? tls.connect({ ...base, ALPNProtocols: ["http/1.1"], ...(target.servername ? { servername: target.servername } : {}), ...(target.ca ? { ca: [...target.ca] } : {}) })
+      ? tls.connect({
+          ...base,
+          ALPNProtocols: ["http/1.1"],
+          ...(target.servername ? { servername: target.servername } : {}),
+          ...(target.ca ? { ca: [...target.ca] } : {}),
+        })
       : net.connect(base);
     const ready = target.tls ? "secureConnect" : "connect";
     const onAbort = () => fail(signal.reason);

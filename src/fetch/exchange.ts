@@ -70,7 +70,8 @@ export function exchange(socket: Socket, req: ExchangeRequest, limits: ExchangeL
         res.destroy();
         return finish(undefined, { ...head, body: undefined });
       }
-      const tooLarge = () => new FetchError("too_large", `fetch failed: response body is larger than the ${limits.maxResponseBytes}-byte limit`);
+      const tooLarge = () =>
+        new FetchError("too_large", `fetch failed: response body is larger than the ${limits.maxResponseBytes}-byte limit`);
       // Threat: a declared size past the cap is refused before a byte of it is read.
       const declared = Number(head.headers["content-length"] ?? NaN);
       if (declared > limits.maxResponseBytes) return finish(tooLarge());

@@ -12,8 +12,17 @@
  *   gets (no decompression bomb).
  */
 export const FORBIDDEN_REQUEST_HEADERS: ReadonlySet<string> = new Set([
-  "host", "content-length", "transfer-encoding", "expect", "te", "trailer",
-  "connection", "keep-alive", "upgrade", "http2-settings", "accept-encoding",
+  "host",
+  "content-length",
+  "transfer-encoding",
+  "expect",
+  "te",
+  "trailer",
+  "connection",
+  "keep-alive",
+  "upgrade",
+  "http2-settings",
+  "accept-encoding",
 ]);
 
 /** Methods a guest may use. CONNECT (tunnel), TRACE/TRACK (echo, XST) and custom verbs are refused. */

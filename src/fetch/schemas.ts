@@ -17,19 +17,32 @@ export const MAX_URL_LENGTH = 16 * 1024;
 // Entries and CIDRs are validated here but stay strings in the output, so parsed options are plain
 // data: they can be embedded in SandboxOptionsSchema, cross a process boundary, and be parsed again.
 // createGuardedFetch compiles them (compileFetchOptions) once.
-const AllowEntrySchema = z.string().max(2048).superRefine((entry, ctx) => {
-  const rule = parseAllowEntry(entry);
-  if (typeof rule === "string") ctx.addIssue({ code: "custom", message: `allow entry ${JSON.stringify(entry)}: ${rule}` });
-});
+const AllowEntrySchema = z
+  .string()
+  .max(2048)
+  .superRefine((entry, ctx) => {
+    const rule = parseAllowEntry(entry);
+    if (typeof rule === "string") ctx.addIssue({ code: "custom", message: `allow entry ${JSON.stringify(entry)}: ${rule}` });
+  });
 
 /** PEM certificates (one or a bundle per string), each checked to parse as an X.509 certificate. */
-const CaSchema = z.array(z.string().max(MiB).refine((pem) => {
-  try {
-    return pemCertificates(pem).length > 0;
-  } catch {
-    return false;
-  }
-}, { error: "is not a PEM certificate (or bundle)" })).max(64);
+const CaSchema = z
+  .array(
+    z
+      .string()
+      .max(MiB)
+      .refine(
+        (pem) => {
+          try {
+            return pemCertificates(pem).length > 0;
+          } catch {
+            return false;
+          }
+        },
+        { error: "is not a PEM certificate (or bundle)" },
+      ),
+  )
+  .max(64);
 
 /** The certificates of a PEM string (a bundle gives several); throws when one does not parse. */
 export function pemCertificates(pem: string): string[] {
@@ -40,7 +53,14 @@ export function pemCertificates(pem: string): string[] {
 
 const PrivateAddressesSchema = z.union([
   z.boolean(),
-  z.array(z.string().max(64).refine((text) => parseCidr(text) !== undefined, { error: (i) => `${JSON.stringify(i.input)} is not an IP address or CIDR` })).max(256),
+  z
+    .array(
+      z
+        .string()
+        .max(64)
+        .refine((text) => parseCidr(text) !== undefined, { error: (i) => `${JSON.stringify(i.input)} is not an IP address or CIDR` }),
+    )
+    .max(256),
 ]);
 
 export const FetchOptionsSchema = z.strictObject({
@@ -52,10 +72,25 @@ export const FetchOptionsSchema = z.strictObject({
    * An allow entry that is an IP literal, or `localhost`, unlocks that address / loopback by itself.
    */
   allowPrivateAddresses: PrivateAddressesSchema.default(false),
-  maxResponseBytes: z.number().int().nonnegative().max(1024 * MiB).default(DEFAULT_FETCH_MAX_RESPONSE_BYTES),
-  maxRequestBytes: z.number().int().nonnegative().max(1024 * MiB).default(DEFAULT_FETCH_MAX_REQUEST_BYTES),
+  maxResponseBytes: z
+    .number()
+    .int()
+    .nonnegative()
+    .max(1024 * MiB)
+    .default(DEFAULT_FETCH_MAX_RESPONSE_BYTES),
+  maxRequestBytes: z
+    .number()
+    .int()
+    .nonnegative()
+    .max(1024 * MiB)
+    .default(DEFAULT_FETCH_MAX_REQUEST_BYTES),
   /** One deadline for the whole fetch: every hop, connect, headers and body. */
-  timeoutMs: z.number().int().positive().max(10 * 60_000).default(DEFAULT_FETCH_TIMEOUT_MS),
+  timeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .max(10 * 60_000)
+    .default(DEFAULT_FETCH_TIMEOUT_MS),
   maxRedirects: z.number().int().min(0).max(20).default(DEFAULT_FETCH_MAX_REDIRECTS),
   /**
    * Extra certificate authorities for https (PEM), trusted in addition to Node's bundled roots: for
@@ -81,7 +116,12 @@ export function compileFetchOptions(opts: ResolvedFetchOptions): CompiledFetchOp
   const allowPrivateAddresses = typeof p === "boolean" ? p : p.map((text) => parseCidr(text)!);
   const { ca, ...rest } = opts;
   const extra = ca?.flatMap((pem) => pemCertificates(pem));
-  return { ...rest, allow, allowPrivateAddresses, ...(extra?.length ? { trusted: Object.freeze([...tls.rootCertificates, ...extra]) } : {}) };
+  return {
+    ...rest,
+    allow,
+    allowPrivateAddresses,
+    ...(extra?.length ? { trusted: Object.freeze([...tls.rootCertificates, ...extra]) } : {}),
+  };
 }
 
 const HeadersSchema = z.unknown().transform((input, ctx): HeaderPairs => {

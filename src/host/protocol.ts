@@ -8,8 +8,6 @@ import { WireJobSchema, type WireJob } from "../contract/admitted.ts";
 import { CallAnswerSchema, CapabilityCallSchema, type CallAnswer } from "../contract/calls.ts";
 import { RunResultSchema } from "../contract/result.ts";
 
-
-
 /** embedding process → sandbox host process; validated on receipt by the host process. */
 export const ToHostSchema = z.discriminatedUnion("t", [
   z.object({ t: z.literal("run"), job: WireJobSchema }),
@@ -17,7 +15,11 @@ export const ToHostSchema = z.discriminatedUnion("t", [
   z.object({ t: z.literal("answer"), id: z.string(), callId: z.number().int().nonnegative(), answer: CallAnswerSchema }),
   z.object({ t: z.literal("endSession"), session: z.string() }),
 ]);
-export type ToHost = { t: "run"; job: WireJob } | { t: "abort"; id: string } | { t: "answer"; id: string; callId: number; answer: CallAnswer } | { t: "endSession"; session: string };
+export type ToHost =
+  | { t: "run"; job: WireJob }
+  | { t: "abort"; id: string }
+  | { t: "answer"; id: string; callId: number; answer: CallAnswer }
+  | { t: "endSession"; session: string };
 
 /** sandbox host process → embedding process; validated on receipt (the host process runs guests). */
 export const FromHostSchema = z.discriminatedUnion("t", [

@@ -74,7 +74,10 @@ export class SandboxHost {
     this.#ready = new Promise<void>((resolve, reject) => {
       const onExit = () => reject(new Error(`isobox: the sandbox host process exited during start-up: ${this.#stderrTail.trim()}`));
       child.once("exit", onExit);
-      child.once("message", () => { child.off("exit", onExit); resolve(); });
+      child.once("message", () => {
+        child.off("exit", onExit);
+        resolve();
+      });
     });
     this.#ready.catch(() => {});
     child.on("message", (m) => this.#onMessage(child, m));
@@ -88,8 +91,9 @@ export class SandboxHost {
     const parsed = FromHostSchema.safeParse(raw);
     if (!parsed.success) return;
     const m = parsed.data;
-    if (m.t === "ready") { if (child === this.#child) this.#pid = m.pid; }
-    else if (m.t === "recycle") this.#recycle(child);
+    if (m.t === "ready") {
+      if (child === this.#child) this.#pid = m.pid;
+    } else if (m.t === "recycle") this.#recycle(child);
     else {
       const job = this.#inflight.get(m.id);
       if (!job || job.child !== child) return; // a process may only answer for its own jobs
@@ -135,14 +139,21 @@ export class SandboxHost {
     const now = Date.now();
     this.#crashes = [...this.#crashes.filter((t) => now - t < CRASH_WINDOW_MS), now];
     const delay = this.#crashes.length > CRASHES_BEFORE_BACKOFF ? 1000 : 0;
-    setTimeout(() => { if (!this.#closed && !this.#child) this.#spawn(); }, delay).unref();
+    setTimeout(() => {
+      if (!this.#closed && !this.#child) this.#spawn();
+    }, delay).unref();
   }
 
   /** The embedding app may exit while no job is in flight: an idle host process holds no ref. */
   #updateRef(child: ChildProcess): void {
     const channel = child.channel as { ref?: () => void; unref?: () => void } | undefined;
-    if (this.#hasJobs(child)) { child.ref(); channel?.ref?.(); }
-    else { child.unref(); channel?.unref?.(); }
+    if (this.#hasJobs(child)) {
+      child.ref();
+      channel?.ref?.();
+    } else {
+      child.unref();
+      channel?.unref?.();
+    }
   }
 
   run(job: WireJob, onOut: InFlight["onOut"], onCall: (call: CapabilityCall) => Promise<CallAnswer>): Promise<RunResult> {
@@ -151,7 +162,9 @@ export class SandboxHost {
       const child = this.#child!;
       const calls = new CallRelay({
         forward: onCall,
-        reply: (callId, answer) => { if (child.connected) child.send({ t: "answer", id: job.id, callId, answer } satisfies ToHost); },
+        reply: (callId, answer) => {
+          if (child.connected) child.send({ t: "answer", id: job.id, callId, answer } satisfies ToHost);
+        },
       });
       this.#inflight.set(job.id, { resolve, onOut, child, calls });
       this.#updateRef(child);
@@ -183,12 +196,14 @@ export class SandboxHost {
     for (const id of [...this.#inflight.keys()]) this.#settle(id, statusResult(sandboxClosed()));
     const children = [this.#child, ...this.#draining].filter((c): c is ChildProcess => !!c);
     this.#child = null;
-    await Promise.all(children.map(async (child) => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once("exit", r));
-      child.ref(); // an unref'd child's exit would not keep the caller's await alive
-      child.kill("SIGKILL");
-      await exited;
-    }));
+    await Promise.all(
+      children.map(async (child) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise((r) => child.once("exit", r));
+        child.ref(); // an unref'd child's exit would not keep the caller's await alive
+        child.kill("SIGKILL");
+        await exited;
+      }),
+    );
   }
 }

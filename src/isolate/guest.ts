@@ -52,7 +52,8 @@ export function door(fn: (...args: unknown[]) => unknown): ivm.Callback {
       return fn(...args);
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
-      const clean = e instanceof RangeError ? new RangeError(message) : e instanceof TypeError ? new TypeError(message) : new Error(message);
+      const clean =
+        e instanceof RangeError ? new RangeError(message) : e instanceof TypeError ? new TypeError(message) : new Error(message);
       clean.stack = `${clean.name}: ${message}`;
       throw clean;
     }
@@ -119,7 +120,9 @@ export abstract class IsolateGuest<K extends PreludeKind = PreludeKind> {
   #callsInFlight = 0;
   #stopped: Outcome | null = null;
   #signalStop!: () => void;
-  readonly #stop = new Promise<void>((r) => { this.#signalStop = r; });
+  readonly #stop = new Promise<void>((r) => {
+    this.#signalStop = r;
+  });
 
   readonly isolate: ivm.Isolate;
   readonly memoryMb: number;
@@ -191,18 +194,29 @@ export abstract class IsolateGuest<K extends PreludeKind = PreludeKind> {
     // Threat: a timer flood growing host memory; the guest caps its own table, this caps ours.
     if (!this.#timers.has(id) && this.#timers.size >= MAX_HOST_TIMERS) return;
     clearTimeout(this.#timers.get(id));
-    this.#timers.set(id, setTimeout(() => {
-      this.#timers.delete(id);
-      if (this.#stopped || this.isolate.isDisposed || !this.#limits) return;
-      // Asynchronous on purpose: isolated-vm keeps a timer record per timed call on the isolate,
-      // and thousands of synchronous timed calls (a timer flood) made its teardown recurse until
-      // the host process segfaulted. A timer is waiting anyway; the thread hop costs it ~1 ms.
-      this.#callsInFlight++;
-      this.fire.apply(undefined, [id], ivmOptions({ timeout: this.remaining() })).then(
-        () => { this.#callsInFlight--; },
-        (e: unknown) => { this.#callsInFlight--; this.#fault(e); },
-      );
-    }, Math.min(ms, 2_147_483_647)));
+    this.#timers.set(
+      id,
+      setTimeout(
+        () => {
+          this.#timers.delete(id);
+          if (this.#stopped || this.isolate.isDisposed || !this.#limits) return;
+          // Asynchronous on purpose: isolated-vm keeps a timer record per timed call on the isolate,
+          // and thousands of synchronous timed calls (a timer flood) made its teardown recurse until
+          // the host process segfaulted. A timer is waiting anyway; the thread hop costs it ~1 ms.
+          this.#callsInFlight++;
+          this.fire.apply(undefined, [id], ivmOptions({ timeout: this.remaining() })).then(
+            () => {
+              this.#callsInFlight--;
+            },
+            (e: unknown) => {
+              this.#callsInFlight--;
+              this.#fault(e);
+            },
+          );
+        },
+        Math.min(ms, 2_147_483_647),
+      ),
+    );
   }
 
   /**
@@ -210,7 +224,8 @@ export abstract class IsolateGuest<K extends PreludeKind = PreludeKind> {
    * promise later; without one (Python) this blocks and returns the answer as JSON.
    */
   #call(kind: unknown, name: unknown, argsJson: unknown, callId: unknown): string | undefined {
-    if ((kind !== "binding" && kind !== "mcp" && kind !== "fetch") || typeof name !== "string" || typeof argsJson !== "string") throw new TypeError("invalid capability call");
+    if ((kind !== "binding" && kind !== "mcp" && kind !== "fetch") || typeof name !== "string" || typeof argsJson !== "string")
+      throw new TypeError("invalid capability call");
     if (!this.#calls || this.#stopped) throw new Error("Capabilities are not available outside a job");
     if (typeof callId !== "number") {
       // A blocking call may wait long: lines printed before it reach the caller first.
@@ -226,8 +241,13 @@ export abstract class IsolateGuest<K extends PreludeKind = PreludeKind> {
     const args = answer.ok ? [callId, true, answer.json] : [callId, false, answer.message, answer.name];
     this.#callsInFlight++;
     this.settle.apply(undefined, args, ivmOptions({ arguments: { copy: true }, timeout: this.remaining() })).then(
-      () => { this.#callsInFlight--; },
-      (e: unknown) => { this.#callsInFlight--; this.#fault(e); },
+      () => {
+        this.#callsInFlight--;
+      },
+      (e: unknown) => {
+        this.#callsInFlight--;
+        this.#fault(e);
+      },
     );
   }
 
@@ -377,4 +397,3 @@ export abstract class IsolateGuest<K extends PreludeKind = PreludeKind> {
     if (!this.isolate.isDisposed) this.isolate.dispose();
   }
 }
-

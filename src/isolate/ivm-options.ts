@@ -4,7 +4,8 @@
 export function ivmOptions<const T extends object>(fields: T): T {
   const o = Object.create(null) as T;
   for (const [k, v] of Object.entries(fields)) {
-    (o as Record<string, unknown>)[k] = v !== null && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype ? ivmOptions(v) : v;
+    (o as Record<string, unknown>)[k] =
+      v !== null && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype ? ivmOptions(v) : v;
   }
   return Object.freeze(o);
 }

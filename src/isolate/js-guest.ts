@@ -38,7 +38,12 @@ function fsModuleSource(entryName: string): string {
 
 function keeperNames(): KeeperNames {
   const tag = randomBytes(8).toString("hex");
-  return { exportName: `__isobox_keep_${tag}`, moduleSpecifier: `isobox:session-keep-${tag}`, selfSpecifier: `isobox:session-self-${tag}`, globalName: `__isobox_keep_${tag}` };
+  return {
+    exportName: `__isobox_keep_${tag}`,
+    moduleSpecifier: `isobox:session-keep-${tag}`,
+    selfSpecifier: `isobox:session-self-${tag}`,
+    globalName: `__isobox_keep_${tag}`,
+  };
 }
 
 /** Longest the session keeper may run (it only assigns globals; a guest's setters could stall it). */
@@ -70,7 +75,10 @@ export class JsGuest extends IsolateGuest<"javascript"> {
     const name = JSON.stringify(globalName);
     const source = `(() => { const keep = globalThis[${name}]; delete globalThis[${name}]; if (typeof keep === "function") keep(); })()`;
     try {
-      this.context.evalSync(source, ivmOptions({ timeout: Math.min(KEEP_TIMEOUT_MS, this.remaining()), filename: "isobox:prelude-session" }));
+      this.context.evalSync(
+        source,
+        ivmOptions({ timeout: Math.min(KEEP_TIMEOUT_MS, this.remaining()), filename: "isobox:prelude-session" }),
+      );
     } catch {
       // a timed-out or disposed guest: its run already has its status
     }
@@ -92,12 +100,19 @@ export class JsGuest extends IsolateGuest<"javascript"> {
           return this.isolate.compileModuleSync(keeperModuleSource(keeper), ivmOptions({ filename: "isobox:prelude-session" }));
         }
       }
-      const source = specifier === "isobox:host" ? hostModuleSource(this.#entryName, job) : specifier === "isobox:fs" ? fsModuleSource(this.#entryName) : null;
+      const source =
+        specifier === "isobox:host"
+          ? hostModuleSource(this.#entryName, job)
+          : specifier === "isobox:fs"
+            ? fsModuleSource(this.#entryName)
+            : null;
       if (source === null) throw importError(specifier);
       let module = provided.get(specifier);
       if (!module) {
         module = this.isolate.compileModuleSync(source, ivmOptions({ filename: specifier }));
-        module.instantiateSync(this.context, (s: string) => { throw importError(s); });
+        module.instantiateSync(this.context, (s: string) => {
+          throw importError(s);
+        });
         provided.set(specifier, module);
       }
       return module;

@@ -64,8 +64,13 @@ export class JobLimits {
     if (this.#sampling) return;
     this.#sampling = true;
     this.#isolate.getHeapStatistics().then(
-      (h) => { this.#sampling = false; this.peakBytes = Math.max(this.peakBytes, h.used_heap_size + h.externally_allocated_size); },
-      () => { this.#sampling = false; },
+      (h) => {
+        this.#sampling = false;
+        this.peakBytes = Math.max(this.peakBytes, h.used_heap_size + h.externally_allocated_size);
+      },
+      () => {
+        this.#sampling = false;
+      },
     );
   }
 

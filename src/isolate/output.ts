@@ -19,7 +19,12 @@ export class OutputSink {
   readonly #post: (fd: Fd, lines: string[]) => void;
   readonly #onExceeded: () => void;
 
-  constructor(maxBytes: number, stream: { stdout: boolean; stderr: boolean }, post: (fd: Fd, lines: string[]) => void, onExceeded: () => void) {
+  constructor(
+    maxBytes: number,
+    stream: { stdout: boolean; stderr: boolean },
+    post: (fd: Fd, lines: string[]) => void,
+    onExceeded: () => void,
+  ) {
     this.#cap = new OutputCap(maxBytes);
     this.#stream = stream;
     this.#post = post;

@@ -40,7 +40,8 @@ function doorNames(kind: PreludeKind): readonly string[] {
 /** The prelude function's arguments: each door of the table, in its parameter's place. */
 export function bridgeArguments<K extends PreludeKind>(kind: K, doors: SharedDoors & KindDoors<K>): unknown[] {
   const names = doorNames(kind);
-  for (const name of Object.keys(doors)) if (!names.includes(name)) throw new Error(`isobox: the ${kind} prelude has no door named ${name}`);
+  for (const name of Object.keys(doors))
+    if (!names.includes(name)) throw new Error(`isobox: the ${kind} prelude has no door named ${name}`);
   return names.map((name) => {
     const value: unknown = Object.hasOwn(doors, name) ? (doors as Record<string, unknown>)[name] : undefined;
     if (value === undefined) throw new Error(`isobox: the ${kind} prelude's door ${name} is missing`);
@@ -61,8 +62,14 @@ function eagerTopLevelFunctions(source: string): string {
     .split("\n")
     .map((line) => {
       const m = /^(async )?function (\w+)\(/.exec(line);
-      if (m) { open = true; return line.replace(/^(async )?function (\w+)\(/, "const $2 = ($1function $2("); }
-      if (open && line === "}") { open = false; return "});"; }
+      if (m) {
+        open = true;
+        return line.replace(/^(async )?function (\w+)\(/, "const $2 = ($1function $2(");
+      }
+      if (open && line === "}") {
+        open = false;
+        return "});";
+      }
       return line;
     })
     .join("\n");
@@ -70,7 +77,9 @@ function eagerTopLevelFunctions(source: string): string {
 
 function assemble(kind: PreludeKind): string {
   const names = doorNames(kind).join(", ");
-  const body = preludeFiles(kind).map((file) => eagerTopLevelFunctions(readFileSync(file, "utf8"))).join("\n");
+  const body = preludeFiles(kind)
+    .map((file) => eagerTopLevelFunctions(readFileSync(file, "utf8")))
+    .join("\n");
   return `(function (${names}) {\n"use strict";\nconst bridge = { ${names} };\n${body}\n})`;
 }
 
@@ -89,7 +98,8 @@ export function compilePrelude(isolate: ivm.Isolate, kind: PreludeKind): ivm.Scr
     const script = isolate.compileScriptSync(source, ivmOptions({ filename: PRELUDE_FILENAME, cachedData }));
     if (!(script as unknown as { cachedDataRejected?: boolean }).cachedDataRejected) return script;
   }
-  const script = isolate.compileScriptSync(source, ivmOptions({ filename: PRELUDE_FILENAME, produceCachedData: true })) as ivm.Script & ivm.CachedDataResult;
+  const script = isolate.compileScriptSync(source, ivmOptions({ filename: PRELUDE_FILENAME, produceCachedData: true })) as ivm.Script &
+    ivm.CachedDataResult;
   if (script.cachedData) cache.set(kind, script.cachedData);
   return script;
 }

@@ -19,12 +19,23 @@ export function topLevelNames(code: string): string[] | null {
   const add = (p: Pattern | null | undefined): void => {
     if (!p) return;
     switch (p.type) {
-      case "Identifier": names.add(p.name); break;
-      case "ObjectPattern": for (const prop of p.properties) add(prop.type === "RestElement" ? prop.argument : prop.value); break;
-      case "ArrayPattern": for (const el of p.elements) add(el); break;
-      case "RestElement": add(p.argument); break;
-      case "AssignmentPattern": add(p.left); break;
-      default: break; // member expressions cannot be declared
+      case "Identifier":
+        names.add(p.name);
+        break;
+      case "ObjectPattern":
+        for (const prop of p.properties) add(prop.type === "RestElement" ? prop.argument : prop.value);
+        break;
+      case "ArrayPattern":
+        for (const el of p.elements) add(el);
+        break;
+      case "RestElement":
+        add(p.argument);
+        break;
+      case "AssignmentPattern":
+        add(p.left);
+        break;
+      default:
+        break; // member expressions cannot be declared
     }
   };
   const declared = (node: Node | null | undefined): void => {
@@ -39,7 +50,8 @@ export function topLevelNames(code: string): string[] | null {
     }
   };
   for (const statement of program.body) {
-    if (statement.type === "ExportNamedDeclaration" || statement.type === "ExportDefaultDeclaration") declared(statement.declaration as Node | null);
+    if (statement.type === "ExportNamedDeclaration" || statement.type === "ExportDefaultDeclaration")
+      declared(statement.declaration as Node | null);
     else declared(statement);
   }
   return [...names];

@@ -27,7 +27,11 @@ export function errorFromHost(e: unknown, filename: string): GuestError {
     return out;
   }
   let text: string;
-  try { text = String(e); } catch { text = "[unprintable]"; }
+  try {
+    text = String(e);
+  } catch {
+    text = "[unprintable]";
+  }
   return { name: "Error", message: `Uncaught ${text}`.slice(0, MAX_ERROR_TEXT) };
 }
 

@@ -49,7 +49,10 @@ export class WarmJsGuests {
   /** One guest per event-loop turn, so a job arriving meanwhile waits for at most one creation. */
   #fill(): void {
     try {
-      if (this.#busy || this.#ready.length >= this.#target) { this.#filling = false; return; }
+      if (this.#busy || this.#ready.length >= this.#target) {
+        this.#filling = false;
+        return;
+      }
       this.#ready.push(JsGuest.create(this.memoryMb));
       setImmediate(() => this.#fill());
     } catch {

@@ -62,8 +62,12 @@ function formatErrors(errors: ErrorObject[]): string {
     .slice(0, 3)
     .map((e) => {
       const where = e.instancePath === "" ? "arguments" : `arguments${e.instancePath}`;
-      const extra = e.keyword === "additionalProperties" ? ` (${JSON.stringify((e.params as { additionalProperty?: string }).additionalProperty)})` : "";
-      const allowed = e.keyword === "enum" ? `: ${JSON.stringify((e.params as { allowedValues?: unknown }).allowedValues).slice(0, 200)}` : "";
+      const extra =
+        e.keyword === "additionalProperties"
+          ? ` (${JSON.stringify((e.params as { additionalProperty?: string }).additionalProperty)})`
+          : "";
+      const allowed =
+        e.keyword === "enum" ? `: ${JSON.stringify((e.params as { allowedValues?: unknown }).allowedValues).slice(0, 200)}` : "";
       return `${where} ${e.message ?? "is invalid"}${allowed}${extra}`;
     })
     .join("; ");

@@ -48,7 +48,12 @@ function bytesAfterBoundary(joined: Buffer): number {
   return best;
 }
 
-function cappedBody(upstream: ReadableStream<Uint8Array>, isSse: boolean, max: number, ids: Array<string | number>): ReadableStream<Uint8Array> {
+function cappedBody(
+  upstream: ReadableStream<Uint8Array>,
+  isSse: boolean,
+  max: number,
+  ids: Array<string | number>,
+): ReadableStream<Uint8Array> {
   const reader = upstream.getReader();
   let pending = 0; // JSON: whole body; SSE: bytes of the event in progress
   let tail = Buffer.alloc(0);
@@ -99,6 +104,10 @@ export function cappedFetch(maxMessageBytes: number, base: typeof fetch = fetch)
       throw new MessageTooLargeError(`a message from the MCP server exceeded ${maxMessageBytes} bytes`);
     }
     const ids = init?.method === "POST" ? requestIds(init.body) : [];
-    return new Response(cappedBody(res.body, isSse, maxMessageBytes, ids), { status: res.status, statusText: res.statusText, headers: res.headers });
+    return new Response(cappedBody(res.body, isSse, maxMessageBytes, ids), {
+      status: res.status,
+      statusText: res.statusText,
+      headers: res.headers,
+    });
   };
 }

@@ -25,7 +25,12 @@ export interface Listing {
 }
 
 /** Every page's tools, and why the listing was cut short (null when it ended normally). */
-async function allPages(client: Client, maxTools: number, signal: AbortSignal, timeout: number): Promise<{ tools: Tool[]; cut: string | null }> {
+async function allPages(
+  client: Client,
+  maxTools: number,
+  signal: AbortSignal,
+  timeout: number,
+): Promise<{ tools: Tool[]; cut: string | null }> {
   const tools: Tool[] = [];
   const seen = new Set<string>();
   let cursor: string | undefined;

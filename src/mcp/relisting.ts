@@ -42,7 +42,10 @@ export class RelistSchedule {
     const waitMs = r.last + RELIST_MIN_INTERVAL_MS - performance.now();
     if (waitMs > 0) {
       const state = r;
-      r.timer = setTimeout(() => { state.timer = undefined; void this.#run(name, state); }, waitMs);
+      r.timer = setTimeout(() => {
+        state.timer = undefined;
+        void this.#run(name, state);
+      }, waitMs);
       r.timer.unref();
       return;
     }

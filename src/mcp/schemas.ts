@@ -39,7 +39,8 @@ export const McpServersSchema = z
   .superRefine((v, ctx) => {
     if (typeof v !== "object" || v === null) return;
     for (const k of Object.keys(v)) {
-      if (RESERVED_NAMES.has(k)) ctx.addIssue({ code: "custom", path: [k], message: "MCP server name is reserved (__proto__, constructor, prototype)" });
+      if (RESERVED_NAMES.has(k))
+        ctx.addIssue({ code: "custom", path: [k], message: "MCP server name is reserved (__proto__, constructor, prototype)" });
     }
   })
   .pipe(z.record(ServerNameSchema, McpServerSchema));
@@ -49,9 +50,19 @@ export const McpConnectOptionsSchema = z.strictObject({
   /** Per server: spawn/connect + initialize + listing every page of tools. */
   timeoutMs: z.number().int().positive().max(600_000).optional(),
   /** Default per-call timeout; `call(..., { timeoutMs })` overrides it. */
-  callTimeoutMs: z.number().int().positive().max(24 * 3600 * 1000).optional(),
+  callTimeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .max(24 * 3600 * 1000)
+    .optional(),
   /** Largest single message accepted from a server (a tool result, a page of tools). */
-  maxMessageBytes: z.number().int().min(1024).max(1024 * 1024 * 1024).optional(),
+  maxMessageBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 * 1024 * 1024)
+    .optional(),
   /** Tools kept per server; the rest are listed in `skipped()`. */
   maxToolsPerServer: z.number().int().positive().max(100_000).optional(),
 });

@@ -36,7 +36,11 @@ export interface ConnectLimits {
 /** The stdio child, if it still runs: ended for good (one disposal path even when connect failed). */
 function killChild(pid: number | null): void {
   if (pid === null) return;
-  try { process.kill(pid, "SIGKILL"); } catch { /* already gone */ }
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    /* already gone */
+  }
 }
 
 export async function closeLink(link: ServerLink): Promise<void> {

@@ -11,7 +11,15 @@ import { listServerTools } from "./listing.ts";
 import { displayName } from "./names.ts";
 import { RelistSchedule } from "./relisting.ts";
 import { unwrapToolResult } from "./result.ts";
-import { McpConnectOptionsSchema, McpServersSchema, type McpConnectOptions, type McpServer, type McpServers, type McpTool, type SkippedMcpTool } from "./schemas.ts";
+import {
+  McpConnectOptionsSchema,
+  McpServersSchema,
+  type McpConnectOptions,
+  type McpServer,
+  type McpServers,
+  type McpTool,
+  type SkippedMcpTool,
+} from "./schemas.ts";
 import { closeLink, connectServer, type ConnectLimits, type ServerLink } from "./server-link.ts";
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -48,7 +56,13 @@ export class McpTools {
   readonly #limits: ConnectLimits;
   #closing: Promise<void> | undefined;
 
-  private constructor(links: Map<string, ServerLink>, skipped: SkippedMcpTool[], callTimeoutMs: number, limits: ConnectLimits, configs: Record<string, McpServer>) {
+  private constructor(
+    links: Map<string, ServerLink>,
+    skipped: SkippedMcpTool[],
+    callTimeoutMs: number,
+    limits: ConnectLimits,
+    configs: Record<string, McpServer>,
+  ) {
     this.#links = links;
     this.#skipped = skipped;
     this.#callTimeoutMs = callTimeoutMs;
@@ -79,7 +93,11 @@ export class McpTools {
   async #replaceListing(link: ServerLink): Promise<void> {
     const { name } = link;
     // A fresh validator per listing: compiled schemas of tools that are gone are dropped with it.
-    const listing = await listServerTools(name, link.client, new ArgumentValidator(), { maxTools: this.#limits.maxTools, signal: AbortSignal.timeout(this.#limits.timeoutMs), timeoutMs: this.#limits.timeoutMs });
+    const listing = await listServerTools(name, link.client, new ArgumentValidator(), {
+      maxTools: this.#limits.maxTools,
+      signal: AbortSignal.timeout(this.#limits.timeoutMs),
+      timeoutMs: this.#limits.timeoutMs,
+    });
     if (this.#links.get(name) === link && !link.closed && !this.#closing) {
       link.tools = new Map(listing.tools.map((t) => [t.tool.name, t]));
       this.#skipped = [...this.#skipped.filter((s) => s.server !== name), ...listing.skipped];
@@ -147,14 +165,18 @@ export class McpTools {
     if (link.closed) link = await this.#revive(link);
     const entry = typeof tool === "string" ? link.tools.get(tool) : undefined;
     const label = `${link.name}.${displayName(String(tool))}`;
-    if (entry === undefined) throw new McpCallError("unknown_tool", `MCP server "${link.name}" has no tool named "${displayName(String(tool))}"`);
+    if (entry === undefined)
+      throw new McpCallError("unknown_tool", `MCP server "${link.name}" has no tool named "${displayName(String(tool))}"`);
     const wire = wireArguments(entry, label, args, this.#maxMessageBytes);
     const timeoutMs = opts.timeoutMs ?? this.#callTimeoutMs;
     if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) throw new TypeError("timeoutMs must be a positive integer");
     let result: CallToolResult;
     try {
       const request = { name: tool, arguments: wire };
-      result = (await link.client.callTool(request, undefined, { timeout: timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) })) as CallToolResult;
+      result = (await link.client.callTool(request, undefined, {
+        timeout: timeoutMs,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      })) as CallToolResult;
     } catch (e) {
       throw callFailure(link, label, e, timeoutMs, opts.signal);
     }
@@ -166,7 +188,12 @@ export class McpTools {
     const revival = this.#revivals.get(dead.name)!;
     const waitMs = revival.notBefore - performance.now();
     if (!revival.pending && waitMs > 0) {
-      return Promise.reject(new McpCallError("disconnected", `MCP server "${dead.name}" is not connected (next reconnect attempt in ${Math.ceil(waitMs / 1000)} s)`));
+      return Promise.reject(
+        new McpCallError(
+          "disconnected",
+          `MCP server "${dead.name}" is not connected (next reconnect attempt in ${Math.ceil(waitMs / 1000)} s)`,
+        ),
+      );
     }
     revival.pending ??= (async () => {
       await closeLink(dead); // its child, if it lingers, is ended before a new one starts

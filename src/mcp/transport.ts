@@ -55,5 +55,11 @@ export function createTransport(config: McpServer, maxMessageBytes: number): Ser
   };
   // Once the child's process has closed, its pid may be reused by an unrelated process: forgotten
   // then, so nothing later signals it (threat: SIGKILL reaching someone else's process).
-  return { transport, pid: () => transport.pid ?? spawned, forget: () => { spawned = null; } };
+  return {
+    transport,
+    pid: () => transport.pid ?? spawned,
+    forget: () => {
+      spawned = null;
+    },
+  };
 }

@@ -25,7 +25,10 @@ export class OutputCap {
       this.#bytes += size;
       return text;
     }
-    const kept = Buffer.from(text).subarray(0, this.#max - this.#bytes).toString().replace(/\uFFFD$/, "");
+    const kept = Buffer.from(text)
+      .subarray(0, this.#max - this.#bytes)
+      .toString()
+      .replace(/\uFFFD$/, "");
     this.#bytes = this.#max;
     this.#over = true;
     return kept;

@@ -66,7 +66,9 @@ class JobDriver {
   readonly #heardCap: OutputCap;
   readonly #launched = performance.now();
   #resolve!: (result: RunResult) => void;
-  readonly result = new Promise<RunResult>((resolve) => { this.#resolve = resolve; });
+  readonly result = new Promise<RunResult>((resolve) => {
+    this.#resolve = resolve;
+  });
 
   constructor(job: WireJob, hooks: JobHooks, port: MessagePort) {
     this.#job = job;
@@ -99,7 +101,12 @@ class JobDriver {
 
   /** A result made here, for a thread that ended without sending one: with what the job printed. */
   #lost(outcome: Outcome): RunResult {
-    return buildResult({ ...outcome, stdout: this.#heard[1], stderr: this.#heard[2], usage: { wallMs: performance.now() - this.#launched } });
+    return buildResult({
+      ...outcome,
+      stdout: this.#heard[1],
+      stderr: this.#heard[2],
+      usage: { wallMs: performance.now() - this.#launched },
+    });
   }
 
   /** Every message to the worker bumps the job's wake buffer: a Python guest blocked in a call reads then. */
@@ -146,7 +153,9 @@ class JobDriver {
   onThreadDone(): void {
     // The result travels on the job's port, the task's completion on another channel: the two
     // are not ordered, so give a result already posted time to arrive before calling it lost.
-    this.#after(RESULT_GRACE_MS, () => this.onSettled(this.#lost(crashed("WorkerCrashed", "The worker thread finished the job without a result"))));
+    this.#after(RESULT_GRACE_MS, () =>
+      this.onSettled(this.#lost(crashed("WorkerCrashed", "The worker thread finished the job without a result"))),
+    );
   }
 
   /** The thread ended without being done with the job: terminated by us, ended by its owner, or dead. */
@@ -154,7 +163,10 @@ class JobDriver {
     if (this.#wedged) this.onSettled(this.#lost(wallTimeout(this.#job.limits.timeoutMs, "its worker thread was replaced")));
     else if (this.#cancel.signal.aborted) this.onSettled(this.#lost(killed()));
     else if (e instanceof LaunchEnded) this.onSettled(this.#lost(e.outcome));
-    else this.onSettled(this.#lost(crashed("WorkerCrashed", `The worker thread running the job died: ${e instanceof Error ? e.message : String(e)}`)));
+    else
+      this.onSettled(
+        this.#lost(crashed("WorkerCrashed", `The worker thread running the job died: ${e instanceof Error ? e.message : String(e)}`)),
+      );
   }
 
   /** The job's result: the first wins. */
@@ -175,9 +187,16 @@ class JobDriver {
  * `launch` hands the job's port to its thread and resolves when the thread is done with the job;
  * it rejects (or the thread dies) once `cancel` aborts.
  */
-export function driveJob(job: WireJob, hooks: JobHooks, launch: (port: MessagePort, cancel: AbortSignal) => Promise<unknown>): Promise<RunResult> {
+export function driveJob(
+  job: WireJob,
+  hooks: JobHooks,
+  launch: (port: MessagePort, cancel: AbortSignal) => Promise<unknown>,
+): Promise<RunResult> {
   const { port1, port2 } = new MessageChannel();
   const driver = new JobDriver(job, hooks, port1);
-  launch(port2, driver.cancel).then(() => driver.onThreadDone(), (e: unknown) => driver.onThreadFailed(e));
+  launch(port2, driver.cancel).then(
+    () => driver.onThreadDone(),
+    (e: unknown) => driver.onThreadFailed(e),
+  );
   return driver.result;
 }

@@ -29,30 +29,42 @@ export async function runJob(job: WireJob, port: MessagePort, source: GuestSourc
   // The job's clock starts when its guest is ready, as the host thread's does (on "started"):
   // a slow guest start must not eat the time a blocking call may wait.
   let started = performance.now();
-  const calls = new CallChannel(port, {
-    maxCalls: job.limits.maxBindingCalls,
-    callTimeoutMs: job.limits.bindingTimeoutMs,
-    remainingMs: () => job.limits.timeoutMs - (performance.now() - started),
-    onJobDeadline: () => guest?.deadlineReached(),
-  }, (m) => {
-    if (m?.t === "abort") guest?.terminate(killed());
-  });
+  const calls = new CallChannel(
+    port,
+    {
+      maxCalls: job.limits.maxBindingCalls,
+      callTimeoutMs: job.limits.bindingTimeoutMs,
+      remainingMs: () => job.limits.timeoutMs - (performance.now() - started),
+      onJobDeadline: () => guest?.deadlineReached(),
+    },
+    (m) => {
+      if (m?.t === "abort") guest?.terminate(killed());
+    },
+  );
   port.on("message", (m: ToWorker) => calls.receive(m));
   try {
     guest = await source.take(job);
     started = performance.now();
-    post(guest instanceof PythonGuest ? { t: "started", interrupt: guest.interrupt, wake: calls.wake } : { t: "started", wake: calls.wake });
+    post(
+      guest instanceof PythonGuest ? { t: "started", interrupt: guest.interrupt, wake: calls.wake } : { t: "started", wake: calls.wake },
+    );
     injectFault(job);
   } catch (e) {
     post({ t: "started", wake: calls.wake });
-    post({ t: "result", result: statusResult(crashed("GuestCrashed", `Could not start a guest: ${e instanceof Error ? e.message : String(e)}`)) });
+    post({
+      t: "result",
+      result: statusResult(crashed("GuestCrashed", `Could not start a guest: ${e instanceof Error ? e.message : String(e)}`)),
+    });
     return;
   }
   const running = guest;
   // Every line goes to the host thread, whether or not the caller streams it: if this thread has to be
   // terminated (a guest deaf to an abort), what the job printed is still in its result.
-  const sink = new OutputSink(job.limits.maxOutputBytes, { stdout: true, stderr: true }, (fd, lines) => post({ t: "out", fd, lines }), () =>
-    running.terminate(outputLimit(job.limits.maxOutputBytes)),
+  const sink = new OutputSink(
+    job.limits.maxOutputBytes,
+    { stdout: true, stderr: true },
+    (fd, lines) => post({ t: "out", fd, lines }),
+    () => running.terminate(outputLimit(job.limits.maxOutputBytes)),
   );
   let result: RunResult = statusResult(crashed("GuestCrashed", "The guest failed before it answered"));
   try {

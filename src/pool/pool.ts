@@ -97,7 +97,8 @@ export class GuestPool {
   #dispatch(job: WireJob, onOut: OnOut, signal: AbortSignal, onCall: OnCall): Promise<RunResult> {
     if (job.session !== undefined) return this.#sessions.run(job, { onOut, onCall, signal, onWedged: this.#onWedged });
     return driveJob(job, { onOut, onCall, signal, onWedged: this.#onWedged }, (port, cancel) =>
-      this.#piscina.run({ job, port }, { transferList: [port], signal: cancel }));
+      this.#piscina.run({ job, port }, { transferList: [port], signal: cancel }),
+    );
   }
 
   endSession(id: string): void {

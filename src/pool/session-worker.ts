@@ -36,5 +36,7 @@ const sessionGuest: GuestSource = {
 // ends a session by terminating this thread (SessionThreads), so a run is the only message.
 let queue: Promise<void> = Promise.resolve();
 parentPort!.on("message", (task: { job: WireJob; port: MessagePort }) => {
-  queue = queue.then(() => runJob(task.job, task.port, sessionGuest)).finally(() => parentPort!.postMessage({ t: "done", id: task.job.id }));
+  queue = queue
+    .then(() => runJob(task.job, task.port, sessionGuest))
+    .finally(() => parentPort!.postMessage({ t: "done", id: task.job.id }));
 });

@@ -69,13 +69,17 @@ export class SessionThreads {
     setImmediate(() => {
       if (this.#closed || this.#spare) return;
       this.#spare = this.#thread();
-      this.#spare.on("error", () => { this.#spare = null; });
+      this.#spare.on("error", () => {
+        this.#spare = null;
+      });
       this.#spare.unref();
     });
     worker.ref();
     const session: Session = { worker, ended: false, queue: Promise.resolve() };
     worker.on("error", () => {}); // surfaced as the running job's `crashed`
-    worker.on("exit", () => { if (this.#sessions.get(id) === session) this.#forget(id); });
+    worker.on("exit", () => {
+      if (this.#sessions.get(id) === session) this.#forget(id);
+    });
     return session;
   }
 
@@ -87,14 +91,25 @@ export class SessionThreads {
         return reject(new LaunchEnded(killed("The session was ended before the job ran")));
       }
       // Matched by job id: the previous run's "done" may arrive after this run was handed over.
-      const onMessage = (m: { t?: string; id?: string }) => { if (m?.t === "done" && m.id === job.id) { cleanup(); resolve(); } };
+      const onMessage = (m: { t?: string; id?: string }) => {
+        if (m?.t === "done" && m.id === job.id) {
+          cleanup();
+          resolve();
+        }
+      };
       const onExit = () => {
         cleanup();
         reject(s.ended ? new LaunchEnded(killed("The session was ended while the job ran")) : new Error("the session's thread ended"));
       };
       // A wedged or deaf thread is terminated; the session goes with it.
-      const onCancel = () => { this.end(id); };
-      const cleanup = () => { s.worker.off("message", onMessage); s.worker.off("exit", onExit); cancel.removeEventListener("abort", onCancel); };
+      const onCancel = () => {
+        this.end(id);
+      };
+      const cleanup = () => {
+        s.worker.off("message", onMessage);
+        s.worker.off("exit", onExit);
+        cancel.removeEventListener("abort", onCancel);
+      };
       s.worker.on("message", onMessage);
       s.worker.once("exit", onExit);
       cancel.addEventListener("abort", onCancel, { once: true });

@@ -29,7 +29,10 @@ const REFILL_PER_TASK = 2;
 
 /** Fresh guests: never reused, disposed after their one job (their one disposal path). */
 const freshGuests: GuestSource = {
-  take: async (job) => (job.language === "python" ? warmPython.take(job.limits.memoryMb) : warm.take(job.limits.memoryMb) ?? JsGuest.create(job.limits.memoryMb)),
+  take: async (job) =>
+    job.language === "python"
+      ? warmPython.take(job.limits.memoryMb)
+      : (warm.take(job.limits.memoryMb) ?? JsGuest.create(job.limits.memoryMb)),
   release: (guest) => guest.dispose(),
 };
 

@@ -14,6 +14,8 @@ mkdirSync(dirname(file), { recursive: true });
 const partial = `${file}.${process.pid}.tmp`;
 writeFileSync(partial, bytes);
 renameSync(partial, file);
-process.stdout.write(`isobox: Pyodide snapshot (${(bytes.byteLength / 1048576).toFixed(1)} MB) written to ${file} in ${Math.round(performance.now() - started)} ms\n`);
+process.stdout.write(
+  `isobox: Pyodide snapshot (${(bytes.byteLength / 1048576).toFixed(1)} MB) written to ${file} in ${Math.round(performance.now() - started)} ms\n`,
+);
 // Nothing else is to happen here; do not wait on handles the interpreter's isolate may leave.
 process.exit(0);

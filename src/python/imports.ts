@@ -16,8 +16,9 @@ import { ISOLATE_BUILTINS, ISOLATE_STDLIB } from "./isolate-modules.ts";
 type Token = { kind: "name" | "op" | "str" | "nl"; text: string };
 
 const WHEEL_IMPORTS: ReadonlySet<string> = new Set(
-  (JSON.parse(readFileSync(new URL("../../wheels/wheels.lock.json", import.meta.url), "utf8")) as { wheels: Array<{ imports: string[] }> })
-    .wheels.flatMap((w) => w.imports),
+  (
+    JSON.parse(readFileSync(new URL("../../wheels/wheels.lock.json", import.meta.url), "utf8")) as { wheels: Array<{ imports: string[] }> }
+  ).wheels.flatMap((w) => w.imports),
 );
 
 const NAME_START = /[\p{ID_Start}_]/u;
@@ -34,7 +35,8 @@ function skipString(code: string, i: number): number {
     const c = code[j]!;
     if (c === "\\") j += 2;
     else if (code.startsWith(close, j)) return j + close.length;
-    else if (c === "\n" && !triple) return j; // unterminated: the parser will reject it anyway
+    else if (c === "\n" && !triple)
+      return j; // unterminated: the parser will reject it anyway
     else j++;
   }
   return j;

@@ -2,7 +2,8 @@
 // Pyodide interpreter isobox ships (CPython 3.14), captured with
 //   loadPyodide() → sys.stdlib_module_names
 // and kept here as data so routing needs no interpreter. Regenerate when Pyodide is upgraded.
-export const ISOLATE_STDLIB = new Set(`
+export const ISOLATE_STDLIB = new Set(
+  `
 __future__ _abc _aix_support _android_support _apple_support _ast _ast_unparse _asyncio _bisect
 _blake2 _bz2 _codecs _codecs_cn _codecs_hk _codecs_iso2022 _codecs_jp _codecs_kr _codecs_tw
 _collections _collections_abc _colorize _compat_pickle _contextvars _csv _ctypes _curses
@@ -31,7 +32,10 @@ symtable sys sysconfig syslog tabnanny tarfile tempfile termios textwrap this th
 timeit tkinter token tokenize tomllib trace traceback tracemalloc tty turtle turtledemo types
 typing unicodedata unittest urllib uuid venv warnings wave weakref webbrowser winreg winsound
 wsgiref xml xmlrpc zipapp zipfile zipimport zlib zoneinfo
-`.split(/\s+/).filter(Boolean));
+`
+    .split(/\s+/)
+    .filter(Boolean),
+);
 
 /** Modules Pyodide itself provides, and isobox's own capability module. */
 export const ISOLATE_BUILTINS = new Set(["pyodide", "pyodide_js", "js", "_pyodide", "micropip", "isobox"]);

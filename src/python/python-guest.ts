@@ -22,10 +22,15 @@ const moduleCache = new Map<string, ivm.ExternalCopy<ArrayBuffer>>();
 function compileAsset(isolate: ivm.Isolate, context: ivm.Context, name: string): ivm.Module {
   const code = readFileSync(`${PYODIDE_DIR}/${name}`, "utf8");
   const cachedData = moduleCache.get(name);
-  const module = isolate.compileModuleSync(code, ivmOptions(cachedData ? { filename: name, cachedData } : { filename: name, produceCachedData: true }));
+  const module = isolate.compileModuleSync(
+    code,
+    ivmOptions(cachedData ? { filename: name, cachedData } : { filename: name, produceCachedData: true }),
+  );
   const produced = (module as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> }).cachedData;
   if (!cachedData && produced) moduleCache.set(name, produced);
-  module.instantiateSync(context, (specifier: string) => { throw new Error(`pyodide asset imports ${specifier}`); });
+  module.instantiateSync(context, (specifier: string) => {
+    throw new Error(`pyodide asset imports ${specifier}`);
+  });
   return module;
 }
 
@@ -45,7 +50,12 @@ function interpreterWasm(): ivm.ExternalCopy<WebAssembly.Module> {
  * snapshot. Each isolate gets its own copy of these bytes (copyInto copies): a guest must never be
  * able to write what the next interpreter is restored from.
  */
-interface ImageCopies { header: ivm.ExternalCopy<ArrayBuffer>; pages: ivm.ExternalCopy<ArrayBuffer>; runs: number[]; memoryBytes: number }
+interface ImageCopies {
+  header: ivm.ExternalCopy<ArrayBuffer>;
+  pages: ivm.ExternalCopy<ArrayBuffer>;
+  runs: number[];
+  memoryBytes: number;
+}
 const images = new WeakMap<Uint8Array, ImageCopies>();
 function imageCopies(snapshot: Uint8Array): ImageCopies {
   let copies = images.get(snapshot);
@@ -130,7 +140,14 @@ export class PythonGuest extends IsolateGuest<"python"> {
       const boot = api.getSync("boot", ivmOptions({ reference: true })) as ivm.Reference;
       const result = await boot.apply(
         undefined,
-        [loadPyodide.derefInto(), createPyodideModule.derefInto(), assetText("pyodide-lock.json"), interpreterWasm().copyInto(), new ivm.ExternalCopy(this.interrupt).copyInto({ release: true }), ...snapshotArguments(snapshot)],
+        [
+          loadPyodide.derefInto(),
+          createPyodideModule.derefInto(),
+          assetText("pyodide-lock.json"),
+          interpreterWasm().copyInto(),
+          new ivm.ExternalCopy(this.interrupt).copyInto({ release: true }),
+          ...snapshotArguments(snapshot),
+        ],
         ivmOptions({ result: { promise: true, copy: true }, timeout: BOOT_TIMEOUT_MS }),
       );
       for (const r of [createPyodideModule, loadPyodide, boot]) r.release();

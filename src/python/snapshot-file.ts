@@ -14,7 +14,9 @@ function version(pkgJson: string): string {
 }
 
 /** The result envelope's helpers, the runner, then the `isobox` module of capabilities: one source, run (or restored) at boot. */
-export const RUNNER_FILES = ["results.py", "runner.py", "capabilities.py"].map((f) => new URL(`../../runtimes/python/${f}`, import.meta.url));
+export const RUNNER_FILES = ["results.py", "runner.py", "capabilities.py"].map(
+  (f) => new URL(`../../runtimes/python/${f}`, import.meta.url),
+);
 
 /**
  * What the snapshot holds besides Pyodide: the runner compiled into it, and the boot code that took
@@ -48,6 +50,8 @@ export function ensurePythonSnapshot(): void {
   const builder = new URL(`./build-snapshot.${ext}`, import.meta.url).pathname;
   const child = spawn(process.execPath, ["--no-node-snapshot", builder], { stdio: "ignore", env: {} });
   child.on("error", () => {});
-  child.on("exit", () => { building = false; });
+  child.on("exit", () => {
+    building = false;
+  });
   child.unref();
 }

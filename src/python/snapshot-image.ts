@@ -29,7 +29,8 @@ export function snapshotImage(snapshot: Uint8Array): SnapshotImage {
   // Pyodide's layout: u32 magic, u32 offset of the memory, u32 length of the JSON state, ...
   const memoryOffset = view.getUint32(4, true);
   const memoryBytes = snapshot.byteLength - memoryOffset;
-  if (memoryOffset % 16 !== 0 || memoryBytes % IMAGE_PAGE !== 0 || memoryOffset > snapshot.byteLength) throw new Error("isobox: unexpected Pyodide snapshot layout");
+  if (memoryOffset % 16 !== 0 || memoryBytes % IMAGE_PAGE !== 0 || memoryOffset > snapshot.byteLength)
+    throw new Error("isobox: unexpected Pyodide snapshot layout");
   const memory = snapshot.subarray(memoryOffset);
   // Read as 4-byte words (a copy only if the bytes are not 4-byte aligned).
   const aligned = memory.byteOffset % 4 === 0 ? memory : memory.slice();

@@ -26,7 +26,9 @@ export class WarmPythonGuests {
       if (this.#snapshotFile && existsSync(this.#snapshotFile)) return new Uint8Array(readFileSync(this.#snapshotFile));
       return PythonGuest.makeSnapshot();
     })();
-    this.#snapshot.catch(() => { this.#snapshot = null; });
+    this.#snapshot.catch(() => {
+      this.#snapshot = null;
+    });
     return this.#snapshot;
   }
 

@@ -45,7 +45,10 @@ export class BackendRouter<B extends Routable = Backend> {
 
 function notEnabled(name: BackendName): Outcome {
   if (name === "container") {
-    return rejected("ContainerDisabled", "backend: the container backend is not enabled for this sandbox (createSandbox({ container: { enabled: true } }))");
+    return rejected(
+      "ContainerDisabled",
+      "backend: the container backend is not enabled for this sandbox (createSandbox({ container: { enabled: true } }))",
+    );
   }
   return rejected("InvalidJob", `backend: the ${name} backend is not enabled for this sandbox`);
 }

@@ -100,11 +100,17 @@ export class SessionRegistry {
       return rejected("SessionLanguage", `session: this session runs ${s.language}; start another session for ${job.language}`);
     }
     if (job.backend !== "auto" && job.backend !== s.backend.name) {
-      return rejected("SessionBackend", `session: this session lives in the ${s.backend.name} backend, not the ${job.backend} one; end it with endSession(id) or use another session id`);
+      return rejected(
+        "SessionBackend",
+        `session: this session lives in the ${s.backend.name} backend, not the ${job.backend} one; end it with endSession(id) or use another session id`,
+      );
     }
     const accepts = s.backend.accepts(job);
     if (accepts !== true) {
-      return rejected("SessionBackend", `session: this session lives in the ${s.backend.name} backend, which cannot run this job (${accepts.error.message}); end it with endSession(id), or start the session with backend: "container"`);
+      return rejected(
+        "SessionBackend",
+        `session: this session lives in the ${s.backend.name} backend, which cannot run this job (${accepts.error.message}); end it with endSession(id), or start the session with backend: "container"`,
+      );
     }
     if (s.memoryMb !== job.limits.memoryMb) return sessionMemory(s.memoryMb, job.limits.memoryMb);
     // Only a container's files are sized at start (its tmpfs); an isolate's VFS quota is per run.
@@ -114,7 +120,12 @@ export class SessionRegistry {
 
   #open(id: string, backend: Backend, job: AdmittedJob): SessionRecord {
     const record: SessionRecord = {
-      id, backend, language: job.language, memoryMb: job.limits.memoryMb, maxFsBytes: job.limits.maxFsBytes, busy: 0,
+      id,
+      backend,
+      language: job.language,
+      memoryMb: job.limits.memoryMb,
+      maxFsBytes: job.limits.maxFsBytes,
+      busy: 0,
       age: setTimeout(() => void this.end(id), this.#policy.maxAgeMs).unref(),
     };
     this.#sessions.set(id, record);

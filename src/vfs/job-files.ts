@@ -8,7 +8,10 @@ export const MAX_JOB_FILES = 10_000;
 
 export type JobFile = { path: string; bytes: Uint8Array<ArrayBuffer> };
 
-export function jobFiles(files: Record<string, string | Uint8Array> | undefined, maxBytes: number): { files: JobFile[] } | { error: string } {
+export function jobFiles(
+  files: Record<string, string | Uint8Array> | undefined,
+  maxBytes: number,
+): { files: JobFile[] } | { error: string } {
   if (!files) return { files: [] };
   const entries = Object.entries(files);
   if (entries.length > MAX_JOB_FILES) return { error: `files: at most ${MAX_JOB_FILES} files per job` };

@@ -12,7 +12,8 @@ export function jobRelativePath(raw: string): PathCheck {
   if (raw.length === 0) return { error: "is empty" };
   if (raw.length > MAX_PATH) return { error: `is longer than ${MAX_PATH} characters` };
   if (/[\u0000-\u001f\u007f]/.test(raw)) return { error: "contains a control character" };
-  if (raw.startsWith("/") || /^[A-Za-z]:/.test(raw) || raw.includes("\\")) return { error: "must be relative to /home/user (no leading /, no drive letters or backslashes)" };
+  if (raw.startsWith("/") || /^[A-Za-z]:/.test(raw) || raw.includes("\\"))
+    return { error: "must be relative to /home/user (no leading /, no drive letters or backslashes)" };
   const out: string[] = [];
   for (const segment of raw.normalize("NFC").split("/")) {
     if (segment === "" || segment === ".") continue;

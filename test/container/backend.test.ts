@@ -43,16 +43,23 @@ describeDocker("container backend", () => {
   });
 
   it("runs numpy and pandas, and auto-routes a job importing them to the container", async () => {
-    const r = await sandbox.run({ language: "python", code: "import numpy as np, pandas as pd\ndf = pd.DataFrame({'a': np.arange(5)})\nint(df['a'].sum())", limits: { timeoutMs: 20_000 } });
+    const r = await sandbox.run({
+      language: "python",
+      code: "import numpy as np, pandas as pd\ndf = pd.DataFrame({'a': np.arange(5)})\nint(df['a'].sum())",
+      limits: { timeoutMs: 20_000 },
+    });
     expect(r).toMatchObject({ status: "ok", value: 10, backend: "container" });
     const plain = await sandbox.run({ language: "python", code: "import json\njson.dumps([1])", limits: { timeoutMs: 20_000 } });
     expect(plain).toMatchObject({ status: "ok", value: "[1]", backend: "isolate" });
   });
 
   it("gives the job its files under /home/user and returns output/ files with MIME types", async () => {
-    const r = await py("import os\ndata = open('in/data.csv').read()\nos.makedirs('output/sub', exist_ok=True)\nopen('output/sub/copy.csv','w').write(data.upper())\nopen('output/raw.bin','wb').write(bytes([0,1,2]))\nos.getcwd()", {
-      files: { "in/data.csv": "a,b\n1,2\n" },
-    });
+    const r = await py(
+      "import os\ndata = open('in/data.csv').read()\nos.makedirs('output/sub', exist_ok=True)\nopen('output/sub/copy.csv','w').write(data.upper())\nopen('output/raw.bin','wb').write(bytes([0,1,2]))\nos.getcwd()",
+      {
+        files: { "in/data.csv": "a,b\n1,2\n" },
+      },
+    );
     expect(r.status).toBe("ok");
     expect(r.value).toBe("/home/user");
     const byPath = Object.fromEntries(r.files.map((f) => [f.path, f]));
@@ -64,7 +71,10 @@ describeDocker("container backend", () => {
   it("saves matplotlib figures left open as output/chart-N.png", async () => {
     const r = await py("import matplotlib.pyplot as plt\nplt.plot([1,2,3])\nplt.figure()\nplt.bar([1],[2])");
     expect(r.status).toBe("ok");
-    expect(r.files.map((f) => [f.path, f.mimeType])).toEqual([["output/chart-1.png", "image/png"], ["output/chart-2.png", "image/png"]]);
+    expect(r.files.map((f) => [f.path, f.mimeType])).toEqual([
+      ["output/chart-1.png", "image/png"],
+      ["output/chart-2.png", "image/png"],
+    ]);
     expect(Buffer.from(r.files[0]!.bytes).subarray(1, 4).toString()).toBe("PNG");
   });
 
@@ -136,12 +146,20 @@ describeDocker("container backend lifecycle", () => {
   }, 60_000);
 
   it("fails createSandbox with a clear message when the image does not exist", async () => {
-    await expect(createSandbox({ container: { enabled: true, image: "isobox-python:does-not-exist" } })).rejects.toThrow(/npm run build:image/);
+    await expect(createSandbox({ container: { enabled: true, image: "isobox-python:does-not-exist" } })).rejects.toThrow(
+      /npm run build:image/,
+    );
   });
 
   it("names what the daemon lacks with an IsoboxError code: NO_IMAGE, NO_RUNTIME", async () => {
-    await expect(DockerRuntime.create({ image: "isobox-python:does-not-exist" })).rejects.toMatchObject({ name: "IsoboxError", code: "NO_IMAGE" });
-    await expect(DockerRuntime.create({ runtime: "no-such-runtime" as "runsc" })).rejects.toMatchObject({ code: "NO_RUNTIME", message: /no "no-such-runtime" runtime/ });
+    await expect(DockerRuntime.create({ image: "isobox-python:does-not-exist" })).rejects.toMatchObject({
+      name: "IsoboxError",
+      code: "NO_IMAGE",
+    });
+    await expect(DockerRuntime.create({ runtime: "no-such-runtime" as "runsc" })).rejects.toMatchObject({
+      code: "NO_RUNTIME",
+      message: /no "no-such-runtime" runtime/,
+    });
   });
 });
 

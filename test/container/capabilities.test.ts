@@ -37,10 +37,38 @@ describeDocker("capabilities in container jobs", () => {
       fetch: { allow: [`127.0.0.1:${port}`] },
       onBindingCall: (e) => audit.push(e),
       bindings: {
-        add: { input: z.object({ a: z.number(), b: z.number() }), handler: (args) => { seen.push(args); const { a, b } = args as { a: number; b: number }; return { sum: a + b }; } },
-        fail: { input: z.object({}), handler: () => { throw new Error("upstream said no"); } },
-        count: { input: z.object({}), handler: async () => { started++; running++; peak = Math.max(peak, running); await new Promise((r) => setTimeout(r, 200)); running--; return started; } },
-        slow: { input: z.object({ ms: z.number() }), handler: async (args) => { await new Promise((r) => setTimeout(r, (args as { ms: number }).ms)); return "late"; } },
+        add: {
+          input: z.object({ a: z.number(), b: z.number() }),
+          handler: (args) => {
+            seen.push(args);
+            const { a, b } = args as { a: number; b: number };
+            return { sum: a + b };
+          },
+        },
+        fail: {
+          input: z.object({}),
+          handler: () => {
+            throw new Error("upstream said no");
+          },
+        },
+        count: {
+          input: z.object({}),
+          handler: async () => {
+            started++;
+            running++;
+            peak = Math.max(peak, running);
+            await new Promise((r) => setTimeout(r, 200));
+            running--;
+            return started;
+          },
+        },
+        slow: {
+          input: z.object({ ms: z.number() }),
+          handler: async (args) => {
+            await new Promise((r) => setTimeout(r, (args as { ms: number }).ms));
+            return "late";
+          },
+        },
       },
       mcp: { servers: { local: { command: process.execPath, args: [stdioServer] } } },
     });
@@ -74,11 +102,16 @@ out`);
 echo = host.local.echo(text="hi", times=2)
 resp = fetch("http://127.0.0.1:${port}/data?x=1")
 [echo, resp.status, resp.json()]`);
-    expect(r).toMatchObject({ status: "ok", backend: "container", value: [{ text: "hihi", times: 2 }, 200, { path: "/data?x=1", method: "GET" }] });
+    expect(r).toMatchObject({
+      status: "ok",
+      backend: "container",
+      value: [{ text: "hihi", times: 2 }, 200, { path: "/data?x=1", method: "GET" }],
+    });
   });
 
   it("refuses what the isolate refuses: unknown bindings, disallowed fetch, the call budget", async () => {
-    const r = await py(`from isobox import host, fetch, FetchError, BindingError
+    const r = await py(
+      `from isobox import host, fetch, FetchError, BindingError
 out = []
 try:
     host.nope()
@@ -95,13 +128,18 @@ try:
         n += 1
 except BindingError as e:
     out.append([n, "budget" in str(e)])
-out`, { limits: { timeoutMs: 20_000, maxBindingCalls: 4 } });
+out`,
+      { limits: { timeoutMs: 20_000, maxBindingCalls: 4 } },
+    );
     expect(r.status).toBe("ok");
     expect(r.value).toEqual([true, "FetchError", [3, true]]);
   });
 
   it("a call that outlives bindingTimeoutMs raises in the guest; one that outlives the job ends in timeout", async () => {
-    const slowCall = await py("from isobox import host, BindingTimeout\ntry:\n    host.slow(ms=5000)\nexcept BindingTimeout as e:\n    r = str(e)\nr", { limits: { timeoutMs: 20_000, bindingTimeoutMs: 300 } });
+    const slowCall = await py(
+      "from isobox import host, BindingTimeout\ntry:\n    host.slow(ms=5000)\nexcept BindingTimeout as e:\n    r = str(e)\nr",
+      { limits: { timeoutMs: 20_000, bindingTimeoutMs: 300 } },
+    );
     expect(slowCall.status).toBe("ok");
     expect(slowCall.value).toMatch(/did not answer within 300 ms/);
     const pastDeadline = await py("from isobox import host\nhost.slow(ms=60000)", { limits: { timeoutMs: 1500 } });
@@ -125,12 +163,15 @@ answer2 = json.loads(_isobox_calls.call("binding", "__proto__", "{\\"__proto__\\
     running = 0;
     peak = 0;
     started = 0;
-    const r = await py(`import json, os, sys, time
+    const r = await py(
+      `import json, os, sys, time
 fd = sys.modules["_isobox_channel"]._proto
 for i in range(500):
     os.write(fd, (json.dumps({"t": "call", "id": 10**6 + i, "kind": "binding", "name": "count", "args": "{}"}) + "\\n").encode())
 time.sleep(1.5)
-'flooded'`, { limits: { timeoutMs: 20_000, maxBindingCalls: 100 } });
+'flooded'`,
+      { limits: { timeoutMs: 20_000, maxBindingCalls: 100 } },
+    );
     expect(r).toMatchObject({ status: "ok", value: "flooded" });
     expect(peak).toBeLessThanOrEqual(64);
     expect(started).toBeLessThanOrEqual(100);
@@ -154,7 +195,8 @@ import sys
   it("a session thread left calling after its run never swallows the next run", async () => {
     // Attack on the channel: a background thread whose calls outlive the run that started it.
     const session = `cap-thread-${Date.now()}`;
-    const a = await py(`import threading, time
+    const a = await py(
+      `import threading, time
 from isobox import host
 def loop():
     while True:
@@ -164,7 +206,9 @@ def loop():
             time.sleep(0.01)
 threading.Thread(target=loop, daemon=True).start()
 time.sleep(0.1)
-'started'`, { session });
+'started'`,
+      { session },
+    );
     const b = await py("host.add(a=2, b=2)['sum']", { session });
     const c = await py("host.add(a=3, b=3)['sum']", { session });
     await sandbox.endSession(session);

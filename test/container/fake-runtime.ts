@@ -28,7 +28,9 @@ export class FakeConnection implements RunnerConnection {
 
   constructor(spec: GuestSpec) {
     this.spec = spec;
-    this.exited = new Promise((resolve) => { this.#exit = resolve; });
+    this.exited = new Promise((resolve) => {
+      this.#exit = resolve;
+    });
   }
 
   get alive(): boolean {

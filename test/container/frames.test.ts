@@ -7,7 +7,8 @@ import { DockerStreamDemux } from "../../src/container/docker-demux.ts";
 import { exitOutcome, fromResultFrame } from "../../src/container/endings.ts";
 import { FrameReader, type Frame, type ResultFrame } from "../../src/container/frames.ts";
 
-const header = (type: number, length: number) => Buffer.from([type, 0, 0, 0, length >>> 24, (length >>> 16) & 255, (length >>> 8) & 255, length & 255]);
+const header = (type: number, length: number) =>
+  Buffer.from([type, 0, 0, 0, length >>> 24, (length >>> 16) & 255, (length >>> 8) & 255, length & 255]);
 
 describe("Docker stream demux", () => {
   it("keeps stdout payloads and drops stderr, with headers and payloads cut anywhere", () => {
@@ -25,14 +26,22 @@ describe("frame reader", () => {
   const read = (maxLine: number, ...chunks: string[]) => {
     const frames: Frame[] = [];
     const violations: string[] = [];
-    const reader = new FrameReader(maxLine, (f) => frames.push(f), (why) => violations.push(why));
+    const reader = new FrameReader(
+      maxLine,
+      (f) => frames.push(f),
+      (why) => violations.push(why),
+    );
     for (const c of chunks) reader.push(Buffer.from(c));
     return { frames, violations };
   };
 
   it("parses JSON lines split across chunks and reports each frame's size", () => {
     const sizes: number[] = [];
-    const reader = new FrameReader(1 << 10, (_f, n) => sizes.push(n), () => {});
+    const reader = new FrameReader(
+      1 << 10,
+      (_f, n) => sizes.push(n),
+      () => {},
+    );
     for (const c of ['{"t":"re', 'ady"}\n{"t":"ready"}', "\n"]) reader.push(Buffer.from(c));
     expect(sizes).toEqual([13, 13]);
   });
@@ -52,15 +61,21 @@ describe("container endings", () => {
     expect(exitOutcome({ code: 137, oomKilled: false }, limits)).toEqual(memoryExceeded(128, "the container was killed: exit code 137"));
     expect(exitOutcome({ code: 1, oomKilled: true }, limits).error.name).toBe("MemoryError");
     expect(exitOutcome({ code: 152, oomKilled: false }, limits)).toEqual(cpuTimeout(500));
-    expect(exitOutcome({ code: 139, oomKilled: false }, limits)).toEqual(crashed("ContainerCrashed", "the container died before answering (exit code 139)"));
+    expect(exitOutcome({ code: 139, oomKilled: false }, limits)).toEqual(
+      crashed("ContainerCrashed", "the container died before answering (exit code 139)"),
+    );
     expect(exitOutcome({ lost: "socket closed" }, limits).error.name).toBe("ContainerCrashed");
   });
 
   it("reads the runner's result kinds through the catalogue and the one value cap", () => {
     expect(fromResultFrame(result({ value: [1] }), 100, limits)).toEqual({ status: "ok", value: [1] });
     expect(fromResultFrame(result({ kind: "too_big", size: 20 << 20 }), 100, limits)).toEqual(valueTooBig(20 << 20, 16 << 20));
-    expect(fromResultFrame(result({ kind: "output_limit", message: "more than 1000 output files" }), 100, limits)).toEqual(tooManyOutputFiles("more than 1000", 1000));
-    expect(fromResultFrame(result({ kind: "output_limit", message: "output files larger than 1 bytes in total" }), 100, limits)).toEqual(outputFilesTooLarge(64 << 20));
+    expect(fromResultFrame(result({ kind: "output_limit", message: "more than 1000 output files" }), 100, limits)).toEqual(
+      tooManyOutputFiles("more than 1000", 1000),
+    );
+    expect(fromResultFrame(result({ kind: "output_limit", message: "output files larger than 1 bytes in total" }), 100, limits)).toEqual(
+      outputFilesTooLarge(64 << 20),
+    );
     expect(fromResultFrame(result({ kind: "memory" }), 100, limits)).toEqual(memoryExceeded(128));
   });
 

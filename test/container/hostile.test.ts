@@ -48,11 +48,16 @@ describeDocker("hostile container jobs", () => {
 
   it("egress: a connect to a port listening on the host's loopback never arrives", async () => {
     let connections = 0;
-    const server: Server = createServer((s) => { connections++; s.destroy(); });
+    const server: Server = createServer((s) => {
+      connections++;
+      s.destroy();
+    });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const port = (server.address() as { port: number }).port;
     try {
-      const r = await attack(`import socket\ns = socket.socket()\ns.settimeout(2)\ntry:\n    s.connect(("127.0.0.1", ${port}))\n    out = "connected"\nexcept OSError as e:\n    out = type(e).__name__\nout`);
+      const r = await attack(
+        `import socket\ns = socket.socket()\ns.settimeout(2)\ntry:\n    s.connect(("127.0.0.1", ${port}))\n    out = "connected"\nexcept OSError as e:\n    out = type(e).__name__\nout`,
+      );
       expect(r.status).toBe("ok");
       expect(r.value).not.toBe("connected");
       expect(connections).toBe(0);
@@ -67,13 +72,17 @@ describeDocker("hostile container jobs", () => {
   });
 
   it("reading host files: a file on the host's /tmp and the checkout are not there", async () => {
-    const r = await attack(`import os\n[os.path.exists(${JSON.stringify(hostSecretFile)}), os.path.exists("/work"), os.path.exists(${JSON.stringify(process.cwd())})]`);
+    const r = await attack(
+      `import os\n[os.path.exists(${JSON.stringify(hostSecretFile)}), os.path.exists("/work"), os.path.exists(${JSON.stringify(process.cwd())})]`,
+    );
     expect(r.value).toEqual([false, false, false]);
   });
 
   it("writing to the root filesystem fails (read-only), nothing reaches the host", async () => {
     const pwn = `/tmp/isobox-pwned-${randomUUID()}`;
-    const r = await attack(`errs = []\nfor p in ["/usr/lib/python3/dist-packages/evil.py", "/etc/evil", "/opt/isobox/runner.py", "${pwn}"]:\n    try:\n        open(p, "w").write("x")\n        errs.append("wrote " + p)\n    except OSError as e:\n        errs.append(e.errno)\nerrs`);
+    const r = await attack(
+      `errs = []\nfor p in ["/usr/lib/python3/dist-packages/evil.py", "/etc/evil", "/opt/isobox/runner.py", "${pwn}"]:\n    try:\n        open(p, "w").write("x")\n        errs.append("wrote " + p)\n    except OSError as e:\n        errs.append(e.errno)\nerrs`,
+    );
     expect(r.status).toBe("ok");
     // /tmp is the container's own tmpfs: writing there is allowed and stays inside the container
     // EROFS or EACCES (nobody owns nothing there either); never "wrote …"
@@ -82,7 +91,10 @@ describeDocker("hostile container jobs", () => {
   });
 
   it("filling the tmpfs stops at maxFsBytes with ENOSPC", async () => {
-    const r = await attack("import errno\nf = open('big', 'wb')\nn = 0\ntry:\n    while True:\n        f.write(b'x' * (1 << 20)); f.flush(); n += 1\nexcept OSError as e:\n    res = [e.errno == errno.ENOSPC, n]\nres", { limits: { timeoutMs: 20_000, maxFsBytes: 8 << 20 } });
+    const r = await attack(
+      "import errno\nf = open('big', 'wb')\nn = 0\ntry:\n    while True:\n        f.write(b'x' * (1 << 20)); f.flush(); n += 1\nexcept OSError as e:\n    res = [e.errno == errno.ENOSPC, n]\nres",
+      { limits: { timeoutMs: 20_000, maxFsBytes: 8 << 20 } },
+    );
     expect(r.status).toBe("ok");
     const [enospc, mib] = r.value as [boolean, number];
     expect(enospc).toBe(true);
@@ -90,7 +102,10 @@ describeDocker("hostile container jobs", () => {
   });
 
   it("fork bomb: the pids limit stops it and the job ends with a clear status", async () => {
-    const r = await attack("import os\nkids = 0\ntry:\n    while True:\n        if os.fork() == 0:\n            import time; time.sleep(30); os._exit(0)\n        kids += 1\nexcept OSError as e:\n    out = ['stopped', kids]\nout", { limits: { timeoutMs: 15_000 } });
+    const r = await attack(
+      "import os\nkids = 0\ntry:\n    while True:\n        if os.fork() == 0:\n            import time; time.sleep(30); os._exit(0)\n        kids += 1\nexcept OSError as e:\n    out = ['stopped', kids]\nout",
+      { limits: { timeoutMs: 15_000 } },
+    );
     // gVisor's RLIMIT_NPROC answers EAGAIN (ok); under ptrace each guest process also costs a host
     // stub charged to the memory cgroup, so at small memoryMb the cgroup may kill it first (memory).
     expect(["ok", "memory"]).toContain(r.status);
@@ -98,24 +113,32 @@ describeDocker("hostile container jobs", () => {
   }, 40_000);
 
   it("memory bomb: growing past memoryMb ends as status memory", async () => {
-    const r = await attack("chunks = []\nwhile True:\n    chunks.append(bytearray(16 << 20))", { limits: { timeoutMs: 20_000, memoryMb: 128 } });
+    const r = await attack("chunks = []\nwhile True:\n    chunks.append(bytearray(16 << 20))", {
+      limits: { timeoutMs: 20_000, memoryMb: 128 },
+    });
     expect(r.status).toBe("memory");
     expect(r.error?.name).toBe("MemoryError");
     expect(r.error?.message).toMatch(/^Job exceeded its memory limit of 128 MB/); // the isolate's wording, maybe with the exit as detail
   });
 
   it("setuid/capability escalation: setuid(0) is refused, no capabilities, no_new_privs set", async () => {
-    const r = await attack("import os\ntry:\n    os.setuid(0); su = 'root'\nexcept PermissionError:\n    su = 'refused'\nimport ctypes\nst = dict(l.split(':\\t', 1) for l in open('/proc/self/status').read().splitlines() if ':\\t' in l)\nnnp = ctypes.CDLL(None).prctl(39, 0, 0, 0, 0)\n[su, os.getuid(), st['CapEff'].strip(), nnp]");
+    const r = await attack(
+      "import os\ntry:\n    os.setuid(0); su = 'root'\nexcept PermissionError:\n    su = 'refused'\nimport ctypes\nst = dict(l.split(':\\t', 1) for l in open('/proc/self/status').read().splitlines() if ':\\t' in l)\nnnp = ctypes.CDLL(None).prctl(39, 0, 0, 0, 0)\n[su, os.getuid(), st['CapEff'].strip(), nnp]",
+    );
     expect(r.value).toEqual(["refused", 65534, "0000000000000000", 1]); // prctl(PR_GET_NO_NEW_PRIVS)
   });
 
   it("escalation via mount(2) and chroot is refused", async () => {
-    const r = await attack("import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\nm = libc.mount(b'none', b'/tmp', b'tmpfs', 0, None)\ne1 = ctypes.get_errno()\ntry:\n    os.chroot('/tmp'); c = 'chrooted'\nexcept PermissionError:\n    c = 'refused'\n[m, e1, c]");
+    const r = await attack(
+      "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\nm = libc.mount(b'none', b'/tmp', b'tmpfs', 0, None)\ne1 = ctypes.get_errno()\ntry:\n    os.chroot('/tmp'); c = 'chrooted'\nexcept PermissionError:\n    c = 'refused'\n[m, e1, c]",
+    );
     expect(r.value).toEqual([-1, 1, "refused"]);
   });
 
   it("looking for the Docker socket finds none anywhere in the container", async () => {
-    const r = await attack("import os, stat\nfound = []\nfor root in ['/run', '/var', '/tmp', '/home', '/']:\n    for d, dirs, files in os.walk(root):\n        if d.startswith('/proc') or d.startswith('/sys'):\n            dirs[:] = []; continue\n        for f in files:\n            p = os.path.join(d, f)\n            try:\n                if stat.S_ISSOCK(os.lstat(p).st_mode) or 'docker' in f and f.endswith('.sock'): found.append(p)\n            except OSError: pass\nsorted(set(found))");
+    const r = await attack(
+      "import os, stat\nfound = []\nfor root in ['/run', '/var', '/tmp', '/home', '/']:\n    for d, dirs, files in os.walk(root):\n        if d.startswith('/proc') or d.startswith('/sys'):\n            dirs[:] = []; continue\n        for f in files:\n            p = os.path.join(d, f)\n            try:\n                if stat.S_ISSOCK(os.lstat(p).st_mode) or 'docker' in f and f.endswith('.sock'): found.append(p)\n            except OSError: pass\nsorted(set(found))",
+    );
     expect(r.status).toBe("ok");
     expect(r.value).toEqual([]);
   }, 40_000);
@@ -134,7 +157,9 @@ describeDocker("hostile container jobs", () => {
   });
 
   it("an output file that is a symlink to /etc/passwd is not returned", async () => {
-    const r = await attack("import os\nos.symlink('/etc/passwd', 'output/passwd.txt')\nos.symlink('/etc', 'output/etc')\nopen('output/ok.txt','w').write('ok')");
+    const r = await attack(
+      "import os\nos.symlink('/etc/passwd', 'output/passwd.txt')\nos.symlink('/etc', 'output/etc')\nopen('output/ok.txt','w').write('ok')",
+    );
     expect(r.status).toBe("ok");
     expect(r.files.map((f) => f.path)).toEqual(["output/ok.txt"]);
   });
@@ -149,19 +174,26 @@ describeDocker("hostile container jobs", () => {
   });
 
   it("path-traversal output names forged onto the runner's channel are dropped", async () => {
-    const r = await attack("import sys, base64\nrunner = sys.modules['__main__']\nfor p in ['../../../tmp/evil', '/etc/evil', 'output/../main.py', 'output/a\\nb.txt']:\n    runner.send({'t': 'file', 'path': p, 'data': base64.b64encode(b'x').decode(), 'end': True})\nopen('output/real.txt','w').write('r')");
+    const r = await attack(
+      "import sys, base64\nrunner = sys.modules['__main__']\nfor p in ['../../../tmp/evil', '/etc/evil', 'output/../main.py', 'output/a\\nb.txt']:\n    runner.send({'t': 'file', 'path': p, 'data': base64.b64encode(b'x').decode(), 'end': True})\nopen('output/real.txt','w').write('r')",
+    );
     expect(r.status).toBe("ok");
     expect(r.files.map((f) => f.path).sort()).toEqual(["output/a_b.txt", "output/real.txt"]);
   });
 
   it("garbage bytes on the protocol channel end the job as a ProtocolError", async () => {
-    const r = await attack("import sys, os\nos.write(sys.modules['_isobox_channel']._proto, b'not json at all\\n')\nimport time; time.sleep(5)");
+    const r = await attack(
+      "import sys, os\nos.write(sys.modules['_isobox_channel']._proto, b'not json at all\\n')\nimport time; time.sleep(5)",
+    );
     expect(r.status).toBe("error");
     expect(r.error?.name).toBe("ProtocolError");
   });
 
   it("an endless line on the protocol channel is capped, not buffered", async () => {
-    const r = await attack("import sys, os\nfd = sys.modules['_isobox_channel']._proto\nchunk = b'x' * (1 << 20)\nwhile True:\n    os.write(fd, chunk)", { limits: { timeoutMs: 20_000, maxOutputBytes: 1 << 16 } });
+    const r = await attack(
+      "import sys, os\nfd = sys.modules['_isobox_channel']._proto\nchunk = b'x' * (1 << 20)\nwhile True:\n    os.write(fd, chunk)",
+      { limits: { timeoutMs: 20_000, maxOutputBytes: 1 << 16 } },
+    );
     expect(r.status).toBe("error");
     expect(r.error?.message).toMatch(/longer than/);
   });

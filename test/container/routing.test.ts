@@ -41,7 +41,7 @@ describe("import scanner", () => {
       "import scipy",
       '"""',
       "r = rb'\\nimport PIL'",
-      "f = f\"{1}\\nimport docx\"",
+      'f = f"{1}\\nimport docx"',
       "print('x') # from matplotlib import pyplot",
     ].join("\n");
     expect(importedModules(code)).toEqual([]);
@@ -52,7 +52,11 @@ describe("import scanner", () => {
   });
 
   it("counts __import__ and importlib.import_module with a literal name", () => {
-    expect(importedModules("m = __import__('numpy')\nimport importlib\nimportlib.import_module(\"pandas\")")).toEqual(["numpy", "importlib", "pandas"]);
+    expect(importedModules("m = __import__('numpy')\nimport importlib\nimportlib.import_module(\"pandas\")")).toEqual([
+      "numpy",
+      "importlib",
+      "pandas",
+    ]);
   });
 });
 

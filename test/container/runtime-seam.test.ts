@@ -12,9 +12,15 @@ import { FakeRuntime, type FakeConnection } from "./fake-runtime.ts";
 
 function job(code: string, extra: { session?: string; limits?: Partial<Limits> } = {}): AdmittedJob {
   return freezeJob({
-    id: randomUUID(), language: "python", code, filename: "main.py", files: [], env: {},
+    id: randomUUID(),
+    language: "python",
+    code,
+    filename: "main.py",
+    files: [],
+    env: {},
     limits: resolveLimits("python", undefined, { timeoutMs: 2_000, ...extra.limits }),
-    capabilities: { bindings: ["add"], mcp: {}, fetch: false }, backend: "container",
+    capabilities: { bindings: ["add"], mcp: {}, fetch: false },
+    backend: "container",
     ...(extra.session !== undefined ? { session: extra.session } : {}),
   });
 }
@@ -23,7 +29,9 @@ function io(extra: Partial<JobIO> = {}): JobIO & { lines: string[] } {
   const lines: string[] = [];
   return {
     lines,
-    onOutput: (_fd, l) => { lines.push(...l); },
+    onOutput: (_fd, l) => {
+      lines.push(...l);
+    },
     onCall: async (): Promise<CallAnswer> => ({ ok: true, json: "42" }),
     stream: { stdout: true, stderr: true },
     signal: new AbortController().signal,
@@ -98,7 +106,12 @@ describe("container backend over another runtime", () => {
   it("drops a call's answer that comes after its run ended: the session's next run never gets it", async () => {
     const b = await make();
     let answer!: (a: CallAnswer) => void;
-    const late = io({ onCall: () => new Promise((resolve) => { answer = resolve; }) });
+    const late = io({
+      onCall: () =>
+        new Promise((resolve) => {
+          answer = resolve;
+        }),
+    });
     const first = await b.run(job("call-late", { session: "s" }), late);
     expect(first).toMatchObject({ status: "ok", value: "answered early" });
     answer({ ok: true, json: "1" });

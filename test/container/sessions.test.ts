@@ -12,7 +12,9 @@ describeDocker("sessions across backends", () => {
 
   beforeAll(async () => {
     sandbox = await createSandbox({
-      concurrency: 1, warm: { javascript: 1, container: 1 }, container: { enabled: true },
+      concurrency: 1,
+      warm: { javascript: 1, container: 1 },
+      container: { enabled: true },
       sessions: { max: 2, idleTimeoutMs: 4000, maxAgeMs: 12_000 },
     });
   }, 60_000);

@@ -61,7 +61,19 @@ describe("allow-list matching", () => {
 });
 
 describe("allow-list entries are validated when the sandbox is created", () => {
-  const bad = ["ftp://files.test/", "*.10.0.0.1", "api.test:99999", "api.test:0", "a b", "", "https://api.test/?q=1", "user@api.test", "api.test.", "**.test", "[::1"];
+  const bad = [
+    "ftp://files.test/",
+    "*.10.0.0.1",
+    "api.test:99999",
+    "api.test:0",
+    "a b",
+    "",
+    "https://api.test/?q=1",
+    "user@api.test",
+    "api.test.",
+    "**.test",
+    "[::1",
+  ];
   for (const entry of bad) {
     it(`rejects the entry ${JSON.stringify(entry)}`, () => {
       expect(() => createGuardedFetch({ allow: [entry] })).toThrow(/invalid fetch options/);
@@ -87,7 +99,13 @@ describe("allow-list entries are validated when the sandbox is created", () => {
 
   it("fills in the documented defaults", () => {
     const opts = FetchOptionsSchema.parse({ allow: ["api.test"] });
-    expect(opts).toMatchObject({ allowPrivateAddresses: false, maxResponseBytes: 10 * 1024 * 1024, maxRequestBytes: 10 * 1024 * 1024, timeoutMs: 30_000, maxRedirects: 5 });
+    expect(opts).toMatchObject({
+      allowPrivateAddresses: false,
+      maxResponseBytes: 10 * 1024 * 1024,
+      maxRequestBytes: 10 * 1024 * 1024,
+      timeoutMs: 30_000,
+      maxRedirects: 5,
+    });
   });
 });
 
@@ -125,12 +143,24 @@ describe("guest request validation", () => {
     ["CRLF in a header name", { ...base, headers: { "x-a\r\nhost": "evil" } }, /invalid header name/],
     ["a space in a header name", { ...base, headers: { "x a": "1" } }, /invalid header name/],
     ["a Host override", { ...base, headers: { Host: "internal.test" } }, /host cannot be set/],
-    ["a Transfer-Encoding header (request smuggling)", { ...base, method: "POST", body: "x", headers: { "Transfer-Encoding": "chunked" } }, /transfer-encoding cannot be set/],
-    ["a Content-Length header (request smuggling)", { ...base, method: "POST", body: "x", headers: { "content-length": "100" } }, /content-length cannot be set/],
+    [
+      "a Transfer-Encoding header (request smuggling)",
+      { ...base, method: "POST", body: "x", headers: { "Transfer-Encoding": "chunked" } },
+      /transfer-encoding cannot be set/,
+    ],
+    [
+      "a Content-Length header (request smuggling)",
+      { ...base, method: "POST", body: "x", headers: { "content-length": "100" } },
+      /content-length cannot be set/,
+    ],
     ["a Connection: upgrade hop-by-hop header", { ...base, headers: { connection: "upgrade" } }, /connection cannot be set/],
     ["an Upgrade header (WebSocket tunnel)", { ...base, headers: { upgrade: "websocket" } }, /upgrade cannot be set/],
     ["a Proxy-Authorization header", { ...base, headers: { "proxy-authorization": "Basic x" } }, /proxy-authorization cannot be set/],
-    ["an Accept-Encoding header (decompression bomb past the cap)", { ...base, headers: { "accept-encoding": "gzip" } }, /accept-encoding cannot be set/],
+    [
+      "an Accept-Encoding header (decompression bomb past the cap)",
+      { ...base, headers: { "accept-encoding": "gzip" } },
+      /accept-encoding cannot be set/,
+    ],
     ["a method override naming TRACE", { ...base, method: "POST", headers: { "x-http-method-override": "TRACE" } }, /refused method/],
     ["the CONNECT method (tunnel)", { ...base, method: "CONNECT" }, /method must be one of/],
     ["the TRACE method (cross-site tracing)", { ...base, method: "trace" }, /method must be one of/],
@@ -138,8 +168,16 @@ describe("guest request validation", () => {
     ["a custom verb", { ...base, method: "PROPFIND" }, /method must be one of/],
     ["a GET with a body", { ...base, body: "x" }, /cannot have a body/],
     ["a body past maxRequestBytes", { ...base, method: "POST", body: new Uint8Array(1025) }, /larger than the 1024-byte limit/],
-    ["a multi-byte string body past maxRequestBytes", { ...base, method: "POST", body: "é".repeat(513) }, /larger than the 1024-byte limit/],
-    ["too many headers", { ...base, headers: Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`x-${i}`, "1"])) }, /at most 100 headers/],
+    [
+      "a multi-byte string body past maxRequestBytes",
+      { ...base, method: "POST", body: "é".repeat(513) },
+      /larger than the 1024-byte limit/,
+    ],
+    [
+      "too many headers",
+      { ...base, headers: Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`x-${i}`, "1"])) },
+      /at most 100 headers/,
+    ],
     ["a non-string header value", { ...base, headers: { "x-a": 1 } }, /pair of strings/],
     ["headers as a class instance", { ...base, headers: new Map([["x-a", "1"]]) }, /headers must be/],
     ["an unknown request field", { ...base, agent: "x" }, /Unrecognized key/],

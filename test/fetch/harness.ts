@@ -41,10 +41,19 @@ export function testNet(names: Record<string, string[]> = {}, opts: { tlsAsPlain
       if (target.tls && !opts.tlsAsPlain) return Promise.reject(new Error("test connector has no TLS"));
       return new Promise((resolve, reject) => {
         const socket = net.connect({ host: target.address, port: target.port });
-        const onAbort = () => { socket.destroy(); reject(signal.reason); };
+        const onAbort = () => {
+          socket.destroy();
+          reject(signal.reason);
+        };
         signal.addEventListener("abort", onAbort, { once: true });
-        socket.once("connect", () => { signal.removeEventListener("abort", onAbort); resolve(socket); });
-        socket.once("error", (err) => { signal.removeEventListener("abort", onAbort); reject(err); });
+        socket.once("connect", () => {
+          signal.removeEventListener("abort", onAbort);
+          resolve(socket);
+        });
+        socket.once("error", (err) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(err);
+        });
       });
     },
   };
@@ -66,7 +75,9 @@ export type TestServer = {
 };
 
 /** A real HTTP server on 127.0.0.1; the handler gets the request with its body read. */
-export async function startServer(handler: (req: http.IncomingMessage & { body: Buffer }, res: http.ServerResponse) => void): Promise<TestServer> {
+export async function startServer(
+  handler: (req: http.IncomingMessage & { body: Buffer }, res: http.ServerResponse) => void,
+): Promise<TestServer> {
   const requests: TestServer["requests"] = [];
   const sockets = new Set<Socket>();
   const closed: Promise<void>[] = [];
@@ -81,7 +92,14 @@ export async function startServer(handler: (req: http.IncomingMessage & { body: 
   });
   server.on("connection", (s: Socket) => {
     sockets.add(s);
-    closed.push(new Promise((r) => s.once("close", () => { sockets.delete(s); r(); })));
+    closed.push(
+      new Promise((r) =>
+        s.once("close", () => {
+          sockets.delete(s);
+          r();
+        }),
+      ),
+    );
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const port = (server.address() as AddressInfo).port;
@@ -90,13 +108,20 @@ export async function startServer(handler: (req: http.IncomingMessage & { body: 
     origin: `http://127.0.0.1:${port}`,
     requests,
     connectionsClosed: () => Promise.all(closed).then(() => undefined),
-    close: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
   };
 }
 
 /** Awaits a rejection and returns it (fails the test if the promise resolved). */
 export async function rejection(p: Promise<unknown>): Promise<Error & { code?: string }> {
-  const outcome = await p.then((v) => ({ ok: true as const, v }), (e: unknown) => ({ ok: false as const, e }));
+  const outcome = await p.then(
+    (v) => ({ ok: true as const, v }),
+    (e: unknown) => ({ ok: false as const, e }),
+  );
   if (outcome.ok) throw new Error(`expected a rejection, got ${JSON.stringify(outcome.v)}`);
   return outcome.e as Error & { code?: string };
 }

@@ -12,17 +12,29 @@ let dripStopped: { bytesWritten: number; closedEarly: boolean } | undefined;
 beforeAll(async () => {
   server = await startServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://x");
-    const redirect = (location: string, status = 302) => { res.writeHead(status, { location }); res.end(); };
+    const redirect = (location: string, status = 302) => {
+      res.writeHead(status, { location });
+      res.end();
+    };
     switch (url.pathname) {
-      case "/to-private": return redirect("http://10.0.0.1/admin");
-      case "/to-metadata": return redirect("http://169.254.169.254/latest/meta-data/iam/");
-      case "/to-internal-name": return redirect("http://internal.test/");
-      case "/to-loopback-name": return redirect(`http://sneaky.test:${port}/ok`);
-      case "/to-other-host": return redirect("http://evil.test/");
-      case "/to-file": return redirect("file:///etc/passwd");
-      case "/loop": return redirect(`/loop?n=${Number(url.searchParams.get("n") ?? 0) + 1}`);
-      case "/downgrade": return redirect(`http://secure.test:${port}/ok`);
-      case "/ok": return res.end("ok");
+      case "/to-private":
+        return redirect("http://10.0.0.1/admin");
+      case "/to-metadata":
+        return redirect("http://169.254.169.254/latest/meta-data/iam/");
+      case "/to-internal-name":
+        return redirect("http://internal.test/");
+      case "/to-loopback-name":
+        return redirect(`http://sneaky.test:${port}/ok`);
+      case "/to-other-host":
+        return redirect("http://evil.test/");
+      case "/to-file":
+        return redirect("file:///etc/passwd");
+      case "/loop":
+        return redirect(`/loop?n=${Number(url.searchParams.get("n") ?? 0) + 1}`);
+      case "/downgrade":
+        return redirect(`http://secure.test:${port}/ok`);
+      case "/ok":
+        return res.end("ok");
       case "/big-declared":
         res.setHeader("content-length", String(64 * KiB));
         return res.end(Buffer.alloc(64 * KiB, 1));
@@ -31,7 +43,9 @@ beforeAll(async () => {
         let written = 0;
         const state = { bytesWritten: 0, closedEarly: false };
         dripStopped = state;
-        res.on("close", () => { state.closedEarly = written < 4096 * KiB; });
+        res.on("close", () => {
+          state.closedEarly = written < 4096 * KiB;
+        });
         const pump = () => {
           while (written < 4096 * KiB && !res.destroyed) {
             written += 16 * KiB;
@@ -42,7 +56,8 @@ beforeAll(async () => {
         };
         return pump();
       }
-      case "/silent": return; // never answers
+      case "/silent":
+        return; // never answers
       case "/slow-body":
         res.writeHead(200, { "content-length": "10" });
         return res.write("12345"); // and never the rest
@@ -83,7 +98,9 @@ describe("redirects out of the allowed set", () => {
 
   it("refuses a redirect to an allowed name that resolves to loopback (the IP entry does not extend to names)", async () => {
     const netw = testNet({ "sneaky.test": ["127.0.0.1"] });
-    const err = await rejection(guarded({ allow: [`127.0.0.1:${port}`, `sneaky.test:${port}`] }, netw)({ url: `${origin()}/to-loopback-name` }));
+    const err = await rejection(
+      guarded({ allow: [`127.0.0.1:${port}`, `sneaky.test:${port}`] }, netw)({ url: `${origin()}/to-loopback-name` }),
+    );
     expect(err.code).toBe("address_refused");
     expect(netw.attempts).toHaveLength(1);
   });
@@ -124,13 +141,17 @@ describe("redirects out of the allowed set", () => {
 
 describe("response size cap and timeout", () => {
   it("refuses a response whose declared length is past the cap", async () => {
-    const err = await rejection(guarded({ allow: [`127.0.0.1:${port}`], maxResponseBytes: 16 * KiB }, testNet())({ url: `${origin()}/big-declared` }));
+    const err = await rejection(
+      guarded({ allow: [`127.0.0.1:${port}`], maxResponseBytes: 16 * KiB }, testNet())({ url: `${origin()}/big-declared` }),
+    );
     expect(err.code).toBe("too_large");
     expect(err.message).toBe(`fetch failed: response body is larger than the ${16 * KiB}-byte limit`);
   });
 
   it("aborts the socket of an undeclared (chunked) body as soon as it passes the cap", async () => {
-    const err = await rejection(guarded({ allow: [`127.0.0.1:${port}`], maxResponseBytes: 64 * KiB }, testNet())({ url: `${origin()}/big-chunked` }));
+    const err = await rejection(
+      guarded({ allow: [`127.0.0.1:${port}`], maxResponseBytes: 64 * KiB }, testNet())({ url: `${origin()}/big-chunked` }),
+    );
     expect(err.code).toBe("too_large");
     await server.connectionsClosed();
     expect(dripStopped?.closedEarly).toBe(true); // the server saw the connection drop mid-body

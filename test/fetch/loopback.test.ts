@@ -73,16 +73,30 @@ describe("fetch from an explicitly allowed loopback server", () => {
 
   it("round-trips a binary body byte for byte", async () => {
     const bytes = new Uint8Array([...Array.from({ length: 256 }, (_, i) => i), ...randomBytes(200_000)]);
-    const res = await guarded(allowLoopback(), testNet())({
-      url: `${server.origin}/echo`, method: "PUT", body: bytes, headers: { "content-type": "application/octet-stream" },
+    const res = await guarded(
+      allowLoopback(),
+      testNet(),
+    )({
+      url: `${server.origin}/echo`,
+      method: "PUT",
+      body: bytes,
+      headers: { "content-type": "application/octet-stream" },
     });
     expect(res.body.length).toBe(bytes.length);
     expect(Buffer.compare(Buffer.from(res.body), Buffer.from(bytes))).toBe(0);
   });
 
   it("sends the guest's headers, Host set from the URL, and no Accept-Encoding but identity", async () => {
-    const res = await guarded(allowLoopback(), testNet())({
-      url: `${server.origin}/headers`, headers: [["X-Token", " abc "], ["x-multi", "1"], ["X-Multi", "2"]],
+    const res = await guarded(
+      allowLoopback(),
+      testNet(),
+    )({
+      url: `${server.origin}/headers`,
+      headers: [
+        ["X-Token", " abc "],
+        ["x-multi", "1"],
+        ["X-Multi", "2"],
+      ],
     });
     const seen = JSON.parse(Buffer.from(res.body).toString()) as Record<string, string>;
     expect(seen["x-token"]).toBe("abc");
@@ -106,7 +120,10 @@ describe("fetch from an explicitly allowed loopback server", () => {
 
   it("reaches an allowed name resolved to loopback when allowPrivateAddresses names loopback", async () => {
     const netw = testNet({ "api.test": ["127.0.0.1"] });
-    const res = await guarded({ allow: [`api.test:${port}`], allowPrivateAddresses: ["127.0.0.0/8"] }, netw)({ url: `http://api.test:${port}/headers` });
+    const res = await guarded(
+      { allow: [`api.test:${port}`], allowPrivateAddresses: ["127.0.0.0/8"] },
+      netw,
+    )({ url: `http://api.test:${port}/headers` });
     expect(JSON.parse(Buffer.from(res.body).toString()).host).toBe(`api.test:${port}`);
     expect(netw.attempts).toEqual([{ address: "127.0.0.1", family: 4, port, tls: false, servername: "api.test" }]);
   });
@@ -145,7 +162,10 @@ describe("redirects inside the allowed set", () => {
 
   it("drops Authorization and Cookie when a redirect changes origin", async () => {
     const fetch = guarded({ allow: [`127.0.0.1:${port}`, `localhost:${port}`] }, testNet());
-    const res = await fetch({ url: `${server.origin}/to-localhost`, headers: { authorization: "Bearer s3cret", cookie: "sid=1", "x-keep": "yes" } });
+    const res = await fetch({
+      url: `${server.origin}/to-localhost`,
+      headers: { authorization: "Bearer s3cret", cookie: "sid=1", "x-keep": "yes" },
+    });
     const seen = JSON.parse(Buffer.from(res.body).toString()) as Record<string, string>;
     expect(seen.host).toBe(`localhost:${port}`);
     expect(seen.authorization).toBeUndefined();
@@ -168,7 +188,10 @@ describe("redirects inside the allowed set", () => {
 
 describe("the production resolver and connector (loopback only)", () => {
   it("directConnector opens a TCP connection to exactly the given address", async () => {
-    const socket = await directConnector({ address: "127.0.0.1", family: 4, port, tls: false, servername: undefined }, new AbortController().signal);
+    const socket = await directConnector(
+      { address: "127.0.0.1", family: 4, port, tls: false, servername: undefined },
+      new AbortController().signal,
+    );
     try {
       expect(socket.remoteAddress).toBe("127.0.0.1");
       expect(socket.remotePort).toBe(port);
@@ -178,8 +201,9 @@ describe("the production resolver and connector (loopback only)", () => {
   });
 
   it("directConnector refuses a host name instead of resolving it", async () => {
-    await expect(directConnector({ address: "localhost", family: 4, port, tls: false, servername: undefined }, new AbortController().signal))
-      .rejects.toThrow(/must be an IP address/);
+    await expect(
+      directConnector({ address: "localhost", family: 4, port, tls: false, servername: undefined }, new AbortController().signal),
+    ).rejects.toThrow(/must be an IP address/);
   });
 
   it("systemResolver returns every address of a name", async () => {
@@ -196,7 +220,13 @@ describe("no proxy from the environment", () => {
     try {
       // Sanity: the proxy setting is in force for code that uses Node's agents.
       const viaAgent = await new Promise<string>((resolve, reject) => {
-        http.get(`${server.origin}/hello`, (res) => { let d = ""; res.on("data", (c) => (d += c)); res.on("end", () => resolve(d)); }).on("error", reject);
+        http
+          .get(`${server.origin}/hello`, (res) => {
+            let d = "";
+            res.on("data", (c) => (d += c));
+            res.on("end", () => resolve(d));
+          })
+          .on("error", reject);
       });
       expect(viaAgent).toBe("from proxy");
       const hits = proxy.requests.length;

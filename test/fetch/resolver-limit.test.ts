@@ -34,7 +34,10 @@ describe("lookup concurrency limit", () => {
     const limited = limitConcurrency(resolve, 1);
     const first = limited("first.test");
     const abort = new AbortController();
-    const queued = limited("queued.test", abort.signal).then(() => "resolved", (e: unknown) => e);
+    const queued = limited("queued.test", abort.signal).then(
+      () => "resolved",
+      (e: unknown) => e,
+    );
     const third = limited("third.test");
     abort.abort(new Error("fetch timed out"));
     expect(await queued).toMatchObject({ message: "fetch timed out" });
@@ -45,7 +48,10 @@ describe("lookup concurrency limit", () => {
 
   it("a failing lookup frees its slot", async () => {
     let n = 0;
-    const limited = limitConcurrency(async () => { if (n++ === 0) throw new Error("ENOTFOUND"); return [{ address: "192.0.2.1", family: 4 }]; }, 1);
+    const limited = limitConcurrency(async () => {
+      if (n++ === 0) throw new Error("ENOTFOUND");
+      return [{ address: "192.0.2.1", family: 4 }];
+    }, 1);
     await expect(limited("bad.test")).rejects.toThrow("ENOTFOUND");
     await expect(limited("good.test")).resolves.toHaveLength(1);
   });

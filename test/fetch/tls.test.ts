@@ -15,21 +15,34 @@ const sockets = new Set<Socket>();
 beforeAll(async () => {
   const key = fixture("self-signed-secure.test.key.pem");
   const cert = fixture("self-signed-secure.test.cert.pem");
-  server = tls.createServer({
-    key, cert,
-    SNICallback: (name, cb) => { sniSeen.push(name); cb(null, tls.createSecureContext({ key, cert })); },
-  }, (socket) => socket.end("HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"));
+  server = tls.createServer(
+    {
+      key,
+      cert,
+      SNICallback: (name, cb) => {
+        sniSeen.push(name);
+        cb(null, tls.createSecureContext({ key, cert }));
+      },
+    },
+    (socket) => socket.end("HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"),
+  );
   server.on("tlsClientError", () => {}); // the client refusing our certificate is the expected outcome
   // A TLS server socket that has ended its side does not always notice the client's close (seen with
   // a plain tls.connect client too): the fixture ends its own sockets at the end.
-  server.on("connection", (s: Socket) => { sockets.add(s); s.on("close", () => sockets.delete(s)); });
+  server.on("connection", (s: Socket) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   port = (server.address() as AddressInfo).port;
 });
-afterAll(() => new Promise<void>((r) => {
-  for (const s of sockets) s.destroy();
-  server.close(() => r());
-}));
+afterAll(
+  () =>
+    new Promise<void>((r) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => r());
+    }),
+);
 
 describe("TLS through the production connector", () => {
   it("dials the checked IP, sends the URL's host as SNI, and refuses a certificate no CA vouches for", async () => {
@@ -45,7 +58,10 @@ describe("TLS through the production connector", () => {
   it("trusts a private CA given as fetch.ca, still checking the name, and refuses a non-PEM ca", async () => {
     const ca = [fixture("self-signed-secure.test.cert.pem").toString()];
     const netw = testNet({ "secure.test": ["127.0.0.1"], "other.test": ["127.0.0.1"] }, { tlsDirect: true });
-    const fetch = guarded({ allow: [`https://secure.test:${port}/`, `https://other.test:${port}/`], allowPrivateAddresses: ["127.0.0.1"], ca }, netw);
+    const fetch = guarded(
+      { allow: [`https://secure.test:${port}/`, `https://other.test:${port}/`], allowPrivateAddresses: ["127.0.0.1"], ca },
+      netw,
+    );
     const ok = await fetch({ url: `https://secure.test:${port}/` });
     expect(ok.status).toBe(200);
     expect(Buffer.from(ok.body).toString()).toBe("ok");

@@ -16,14 +16,33 @@ beforeAll(async () => {
     concurrency: 2,
     warm: { javascript: 2, python: 1 },
     bindings: {
-      echo: { input: z.record(z.string(), z.unknown()), handler: (args) => { handlerRuns++; seen.push(args); return args; } },
+      echo: {
+        input: z.record(z.string(), z.unknown()),
+        handler: (args) => {
+          handlerRuns++;
+          seen.push(args);
+          return args;
+        },
+      },
       merge: {
         input: z.record(z.string(), z.unknown()),
         // A careless handler: merges guest args into a plain object (the pollution a __proto__ key aims at).
-        handler: (args) => { handlerRuns++; const target: Record<string, unknown> = {}; Object.assign(target, args); return Object.keys(target); },
+        handler: (args) => {
+          handlerRuns++;
+          const target: Record<string, unknown> = {};
+          Object.assign(target, args);
+          return Object.keys(target);
+        },
       },
       fnResult: { input: z.object({}), handler: () => ({ keep: 1, fn: () => "host function", nested: { alsoFn: () => 2 } }) },
-      cyclic: { input: z.object({}), handler: () => { const o: Record<string, unknown> = {}; o.self = o; return o; } },
+      cyclic: {
+        input: z.object({}),
+        handler: () => {
+          const o: Record<string, unknown> = {};
+          o.self = o;
+          return o;
+        },
+      },
       bigResult: { input: z.object({}), handler: () => "x".repeat(20 * 1024 * 1024) },
       reenter: {
         input: z.object({}),
@@ -33,7 +52,9 @@ beforeAll(async () => {
     },
   });
 });
-afterAll(async () => { await sandbox.close(); });
+afterAll(async () => {
+  await sandbox.close();
+});
 
 describe("binding argument tricks", () => {
   it("a __proto__ key in the arguments is refused before the handler runs", async () => {
@@ -62,7 +83,10 @@ describe("binding argument tricks", () => {
         const nest = (n) => { let v = {}; for (let i = 0; i < n; i++) v = { v }; return v; };
         export default async () => { const out = []; for (const n of [1000, 100000]) { try { await host.echo(nest(n)); } catch (e) { out.push([e.name, e.message]); } } return out; }`,
     });
-    expect(r.value).toEqual([["ValidationError", expect.stringMatching(/nested deeper/)], ["TypeError", expect.stringMatching(/JSON-serializable/)]]);
+    expect(r.value).toEqual([
+      ["ValidationError", expect.stringMatching(/nested deeper/)],
+      ["TypeError", expect.stringMatching(/JSON-serializable/)],
+    ]);
     expect(handlerRuns).toBe(before);
   });
 
@@ -114,12 +138,16 @@ describe("results the host sends back", () => {
   });
 
   it("a cyclic result is a BindingError in the guest, not a host crash", async () => {
-    const { r } = await attack(sandbox, { code: `import * as host from "isobox:host"; export default async () => { try { await host.cyclic({}) } catch (e) { return [e.name, e.message] } }` });
+    const { r } = await attack(sandbox, {
+      code: `import * as host from "isobox:host"; export default async () => { try { await host.cyclic({}) } catch (e) { return [e.name, e.message] } }`,
+    });
     expect(r.value).toEqual(["BindingError", expect.stringMatching(/not JSON/)]);
   });
 
   it("a result over the 16 MiB cap is refused", async () => {
-    const { r } = await attack(sandbox, { code: `import * as host from "isobox:host"; export default async () => { try { await host.bigResult({}) } catch (e) { return e.message } }` });
+    const { r } = await attack(sandbox, {
+      code: `import * as host from "isobox:host"; export default async () => { try { await host.bigResult({}) } catch (e) { return e.message } }`,
+    });
     expect(r.value).toMatch(/over the .* byte limit/);
   });
 });

@@ -5,8 +5,12 @@ import { createSandbox, type Sandbox } from "../../src/index.ts";
 import { HOST_PATH, PAYLOAD, PWN, SECRET, attack } from "./helpers.ts";
 
 let sandbox: Sandbox;
-beforeAll(async () => { sandbox = await createSandbox({ concurrency: 2 }); });
-afterAll(async () => { await sandbox.close(); });
+beforeAll(async () => {
+  sandbox = await createSandbox({ concurrency: 2 });
+});
+afterAll(async () => {
+  await sandbox.close();
+});
 
 /** Every road to a Function constructor; each ends in the guest's own realm, where `process` does not exist. */
 const FUNCTION_CONSTRUCTORS: Array<[string, string]> = [
@@ -20,13 +24,21 @@ const FUNCTION_CONSTRUCTORS: Array<[string, string]> = [
   ["console.log.constructor", "console.log.constructor"],
   ["URL.constructor", "URL.constructor"],
   ["crypto.getRandomValues.constructor", "crypto.getRandomValues.constructor"],
-  ["setTimeout / structuredClone / performance.now / TextEncoder / atob constructors",
-    "(() => { const cs = [setTimeout, structuredClone, performance.now, TextEncoder, atob].map((f) => f.constructor); return cs.every((c) => c === cs[0]) ? cs[0] : null; })()"],
-  ["new URL(..).searchParams.constructor.constructor (a host-parsed value)", "new URL('http://a/?q=1').searchParams.constructor.constructor"],
+  [
+    "setTimeout / structuredClone / performance.now / TextEncoder / atob constructors",
+    "(() => { const cs = [setTimeout, structuredClone, performance.now, TextEncoder, atob].map((f) => f.constructor); return cs.every((c) => c === cs[0]) ? cs[0] : null; })()",
+  ],
+  [
+    "new URL(..).searchParams.constructor.constructor (a host-parsed value)",
+    "new URL('http://a/?q=1').searchParams.constructor.constructor",
+  ],
   ["a string the host's CSPRNG callback produced (crypto.randomUUID())", "crypto.randomUUID().constructor.constructor"],
-  ["an error object thrown by a host callback", `(() => { let n = 0; const fake = Object.create(Uint8Array.prototype);
+  [
+    "an error object thrown by a host callback",
+    `(() => { let n = 0; const fake = Object.create(Uint8Array.prototype);
       Object.defineProperty(fake, "byteLength", { get: () => (n++ === 0 ? 8 : -1) });
-      try { crypto.getRandomValues(fake); } catch (e) { return e.constructor.constructor; } })()`],
+      try { crypto.getRandomValues(fake); } catch (e) { return e.constructor.constructor; } })()`,
+  ],
   ["Reflect.construct(Function, ..) via globalThis.constructor", "((...a) => Reflect.construct(globalThis.constructor.constructor, a))"],
 ];
 
@@ -66,7 +78,9 @@ describe("Function constructor escapes", () => {
 
 describe("module loading", () => {
   it("dynamic import('node:fs') fails", async () => {
-    const { r } = await attack(sandbox, { code: `export default async () => { const fs = await import("node:fs"); fs.writeFileSync(${PWN}, "x"); return "escaped"; }` });
+    const { r } = await attack(sandbox, {
+      code: `export default async () => { const fs = await import("node:fs"); fs.writeFileSync(${PWN}, "x"); return "escaped"; }`,
+    });
     expect(r.status).toBe("error");
     expect(r.error?.message).not.toBe("");
   });
@@ -93,7 +107,9 @@ describe("module loading", () => {
   });
 
   it("import 'node:child_process' fails with ImportError", async () => {
-    const { r } = await attack(sandbox, { code: `import { execSync } from "node:child_process"; export default () => execSync("touch " + ${PWN});` });
+    const { r } = await attack(sandbox, {
+      code: `import { execSync } from "node:child_process"; export default () => execSync("touch " + ${PWN});`,
+    });
     expect(r.status).toBe("error");
     expect(r.error).toMatchObject({ name: "ImportError" });
     expect(r.error?.message).toMatch(/node:child_process/);
@@ -114,7 +130,9 @@ describe("module loading", () => {
   });
 
   it("import.meta carries no host path", async () => {
-    const { r } = await attack(sandbox, { code: `export default () => JSON.stringify({ keys: Reflect.ownKeys(import.meta).map(String), url: import.meta.url, meta: import.meta })` });
+    const { r } = await attack(sandbox, {
+      code: `export default () => JSON.stringify({ keys: Reflect.ownKeys(import.meta).map(String), url: import.meta.url, meta: import.meta })`,
+    });
     expect(r.status).toBe("ok");
     expect(String(r.value)).not.toMatch(HOST_PATH);
   });
@@ -159,8 +177,10 @@ describe("Node globals and the global object graph", () => {
     const v = r.value as { hits: string[]; count: number; globals: string[] };
     expect(v.hits).toEqual([]);
     expect(v.count).toBeGreaterThan(300); // the walk really covered the graph
-    for (const g of ["console", "URL", "crypto", "setTimeout", "structuredClone", "TextEncoder", "atob", "performance", "queueMicrotask"]) expect(v.globals).toContain(g);
-    for (const g of ["process", "require", "global", "Buffer", "WebAssembly", "SharedArrayBuffer", "setImmediate", "fetch"]) expect(v.globals).not.toContain(g);
+    for (const g of ["console", "URL", "crypto", "setTimeout", "structuredClone", "TextEncoder", "atob", "performance", "queueMicrotask"])
+      expect(v.globals).toContain(g);
+    for (const g of ["process", "require", "global", "Buffer", "WebAssembly", "SharedArrayBuffer", "setImmediate", "fetch"])
+      expect(v.globals).not.toContain(g);
   });
 
   it("the only isobox internal on globalThis is the one-shot entry hook, visible only during module evaluation; calling it early cannot forge the result", async () => {
@@ -220,11 +240,17 @@ describe("Node globals and the global object graph", () => {
         return out;
       }`,
     });
-    expect(r).toMatchObject({ status: "ok", value: ["TypeError", "TypeError", "TypeError", "Atomics.waitAsync is not available in the sandbox"] });
+    expect(r).toMatchObject({
+      status: "ok",
+      value: ["TypeError", "TypeError", "TypeError", "Atomics.waitAsync is not available in the sandbox"],
+    });
   });
 
   it("Atomics.wait on a regular Int32Array throws instead of blocking the thread", async () => {
-    const { r, ms } = await attack(sandbox, { code: `export default () => Atomics.wait(new Int32Array(4), 0, 0, 60000)`, limits: { timeoutMs: 3000 } });
+    const { r, ms } = await attack(sandbox, {
+      code: `export default () => Atomics.wait(new Int32Array(4), 0, 0, 60000)`,
+      limits: { timeoutMs: 3000 },
+    });
     expect(r.status).toBe("error");
     expect(r.error).toMatchObject({ name: "TypeError", message: "Atomics.wait is not available in the sandbox" });
     expect(ms).toBeLessThan(2000);
@@ -248,10 +274,14 @@ describe("introspection: stacks, callers and host paths", () => {
   });
 
   it("Error.prepareStackTrace that throws or returns hostile objects does not break error reporting", async () => {
-    const a = await attack(sandbox, { code: `Error.prepareStackTrace = () => { throw new Error("pst"); }; export default () => { throw new Error("real"); }` });
+    const a = await attack(sandbox, {
+      code: `Error.prepareStackTrace = () => { throw new Error("pst"); }; export default () => { throw new Error("real"); }`,
+    });
     expect(a.r.status).toBe("error");
     expect(a.r.error).toMatchObject({ name: "Error", message: "real" });
-    const b = await attack(sandbox, { code: `Error.prepareStackTrace = () => ({ toString() { throw 1; } }); export default () => { throw new RangeError("real2"); }` });
+    const b = await attack(sandbox, {
+      code: `Error.prepareStackTrace = () => ({ toString() { throw 1; } }); export default () => { throw new RangeError("real2"); }`,
+    });
     expect(b.r.status).toBe("error");
     expect(b.r.error).toMatchObject({ name: "RangeError", message: "real2" });
   });
@@ -289,7 +319,9 @@ describe("introspection: stacks, callers and host paths", () => {
   });
 
   it("guest error stacks returned to the caller name no host file", async () => {
-    const { r } = await attack(sandbox, { code: `function deep(n) { return n ? deep(n - 1) : Promise.reject(new Error("deep")); } export default () => deep(50);` });
+    const { r } = await attack(sandbox, {
+      code: `function deep(n) { return n ? deep(n - 1) : Promise.reject(new Error("deep")); } export default () => deep(50);`,
+    });
     expect(r.status).toBe("error");
     expect(r.error?.stack).toMatch(/main\.js/);
     expect(JSON.stringify(r)).not.toMatch(HOST_PATH);
@@ -327,13 +359,25 @@ describe("host environment and data crossing the boundary", () => {
     });
     expect(r).toMatchObject({
       status: "ok",
-      value: { env: { A: "1" }, keys: ["jobId", "env"], frozen: true, errors: ["TypeError", "TypeError", "TypeError", "TypeError"], after: { A: "1" } },
+      value: {
+        env: { A: "1" },
+        keys: ["jobId", "env"],
+        frozen: true,
+        errors: ["TypeError", "TypeError", "TypeError", "TypeError"],
+        after: { A: "1" },
+      },
     });
   });
 
   it("ctx.env tampering (via Object.prototype) does not leak into the next job's env", async () => {
-    await attack(sandbox, { env: { A: "1" }, code: `Object.prototype.B = "leak"; Object.defineProperty(Object.prototype, "A", { get: () => "evil" }); export default (i, ctx) => ctx.env.A` });
-    const { r } = await attack(sandbox, { env: { C: "3" }, code: `export default (i, ctx) => [JSON.stringify(ctx.env), ctx.env.A, ctx.env.B, ({}).B]` });
+    await attack(sandbox, {
+      env: { A: "1" },
+      code: `Object.prototype.B = "leak"; Object.defineProperty(Object.prototype, "A", { get: () => "evil" }); export default (i, ctx) => ctx.env.A`,
+    });
+    const { r } = await attack(sandbox, {
+      env: { C: "3" },
+      code: `export default (i, ctx) => [JSON.stringify(ctx.env), ctx.env.A, ctx.env.B, ({}).B]`,
+    });
     expect(r.status).toBe("ok");
     expect(r.value).toEqual(['{"C":"3"}', null, null, null]);
   });
@@ -349,7 +393,7 @@ describe("host environment and data crossing the boundary", () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
-  it("a guest returning {\"__proto__\": {...}} gives the host an own __proto__ key only", async () => {
+  it('a guest returning {"__proto__": {...}} gives the host an own __proto__ key only', async () => {
     const { r } = await attack(sandbox, { code: `export default () => JSON.parse('{"__proto__": {"x": 1, "polluted": true}, "y": 2}')` });
     expect(r.status).toBe("ok");
     const v = r.value as Record<string, unknown>;

@@ -44,7 +44,12 @@ export function childPids(pid: number): number[] {
 /** Host paths that must never reach a guest or its result. */
 export const HOST_PATH = /file:\/\/|\/work\/|node_modules|\.ts:\d|src\/isolate|src\/pool|src\/host/;
 
-export const OK_JOB: Job = { language: "javascript", code: "export default (input) => ({ fine: input })", input: 7, limits: { timeoutMs: 5000 } };
+export const OK_JOB: Job = {
+  language: "javascript",
+  code: "export default (input) => ({ fine: input })",
+  input: 7,
+  limits: { timeoutMs: 5000 },
+};
 
 /** The sandbox still runs an ordinary job correctly. */
 export async function expectHealthy(sandbox: Sandbox): Promise<void> {

@@ -5,8 +5,12 @@ import { createSandbox, type Sandbox } from "../../src/index.ts";
 import { attack, expectHealthy } from "./helpers.ts";
 
 let sandbox: Sandbox;
-beforeAll(async () => { sandbox = await createSandbox({ concurrency: 2 }); });
-afterAll(async () => { await sandbox.close(); });
+beforeAll(async () => {
+  sandbox = await createSandbox({ concurrency: 2 });
+});
+afterAll(async () => {
+  await sandbox.close();
+});
 
 const RESULT_KEYS = ["backend", "error", "files", "status", "stderr", "stdout", "usage", "value"];
 const wellFormed = (r: object) => expect(Object.keys(r).every((k) => RESULT_KEYS.includes(k))).toBe(true);
@@ -27,17 +31,23 @@ describe("poisoned prototypes and intrinsics", () => {
   });
 
   it("Object.prototype.toJSON poisoning only changes the guest's own value, as JSON.stringify defines", async () => {
-    const { r } = await attack(sandbox, { code: `Object.prototype.toJSON = function () { return "pwn"; }; export default () => ({ a: 1 })` });
+    const { r } = await attack(sandbox, {
+      code: `Object.prototype.toJSON = function () { return "pwn"; }; export default () => ({ a: 1 })`,
+    });
     expect(r).toMatchObject({ status: "ok", value: "pwn" });
     wellFormed(r);
   });
 
   it("Object.prototype.then poisoning makes the guest's returned object a thenable in its own realm, nothing more", async () => {
     // Judgement call: `await`ing a thenable is JS semantics; the hijack stays inside the guest's value.
-    const ok = await attack(sandbox, { code: `Object.prototype.then = function (resolve) { resolve("hijack"); }; export default () => ({ a: 1 })` });
+    const ok = await attack(sandbox, {
+      code: `Object.prototype.then = function (resolve) { resolve("hijack"); }; export default () => ({ a: 1 })`,
+    });
     expect(ok.r).toMatchObject({ status: "ok", value: "hijack" });
     wellFormed(ok.r);
-    const thrown = await attack(sandbox, { code: `Object.prototype.then = function (resolve) { resolve("hijack"); }; export default () => { throw new Error("real"); }` });
+    const thrown = await attack(sandbox, {
+      code: `Object.prototype.then = function (resolve) { resolve("hijack"); }; export default () => { throw new Error("real"); }`,
+    });
     expect(thrown.r.status).toBe("error");
     expect(thrown.r.error).toMatchObject({ name: "Error", message: "real" });
   });
@@ -51,7 +61,10 @@ describe("poisoned prototypes and intrinsics", () => {
   });
 
   it("Array.prototype[Symbol.iterator] poisoning does not change the status of a job that returned normally", async () => {
-    const { r } = await attack(sandbox, { code: `export default () => { Array.prototype[Symbol.iterator] = function* () {}; return 1; }`, limits: { timeoutMs: 1500 } });
+    const { r } = await attack(sandbox, {
+      code: `export default () => { Array.prototype[Symbol.iterator] = function* () {}; return 1; }`,
+      limits: { timeoutMs: 1500 },
+    });
     expect(r.status).toBe("ok");
     expect(r.value).toBe(1);
   });
@@ -76,7 +89,9 @@ describe("poisoned prototypes and intrinsics", () => {
 
   it("a module exporting `then` is treated as a thenable namespace (JS semantics), confined to the guest", async () => {
     // Judgement call, documented: the namespace is awaited like dynamic import() would await it.
-    const { r } = await attack(sandbox, { code: `export function then(resolve) { resolve({ default: () => "from-then" }); } export default () => "real";` });
+    const { r } = await attack(sandbox, {
+      code: `export function then(resolve) { resolve({ default: () => "from-then" }); } export default () => "real";`,
+    });
     expect(r).toMatchObject({ status: "ok", value: "from-then" });
     wellFormed(r);
   });
@@ -98,7 +113,9 @@ describe("hostile thrown values", () => {
   }
 
   it("throwing an object whose toString / toPrimitive throw gives a well-formed error", async () => {
-    const { r } = await attack(sandbox, { code: `export default () => { throw { toString() { throw new Error("ts"); }, [Symbol.toPrimitive]() { throw new Error("tp"); } }; }` });
+    const { r } = await attack(sandbox, {
+      code: `export default () => { throw { toString() { throw new Error("ts"); }, [Symbol.toPrimitive]() { throw new Error("tp"); } }; }`,
+    });
     expect(r.status).toBe("error");
     expect(typeof r.error?.name).toBe("string");
     expect(typeof r.error?.message).toBe("string");
@@ -136,7 +153,10 @@ describe("hostile thrown values", () => {
   });
 
   it("an error with a 16 MB message is reported with a bounded message", async () => {
-    const { r } = await attack(sandbox, { code: `export default () => { throw new Error("m".repeat(2 ** 24)); }`, limits: { timeoutMs: 5000, memoryMb: 128 } });
+    const { r } = await attack(sandbox, {
+      code: `export default () => { throw new Error("m".repeat(2 ** 24)); }`,
+      limits: { timeoutMs: 5000, memoryMb: 128 },
+    });
     expect(r.status).toBe("error");
     expect(r.error?.message.length).toBeLessThanOrEqual(64 * 1024);
   });
@@ -170,12 +190,20 @@ describe("non-JSON return values", () => {
   });
 
   it("NaN/Infinity/Date/Map/Set/RegExp/typed arrays/undefined/functions follow JSON.stringify rules", async () => {
-    const { r } = await attack(sandbox, { code: `export default () => [NaN, Infinity, -0, new Date(0), new Map([[1, 2]]), new Set([1]), /re/g, new Uint8Array([1, 2]), undefined, () => 1, Symbol("q")]` });
-    expect(r).toMatchObject({ status: "ok", value: [null, null, 0, "1970-01-01T00:00:00.000Z", {}, {}, {}, { 0: 1, 1: 2 }, null, null, null] });
+    const { r } = await attack(sandbox, {
+      code: `export default () => [NaN, Infinity, -0, new Date(0), new Map([[1, 2]]), new Set([1]), /re/g, new Uint8Array([1, 2]), undefined, () => 1, Symbol("q")]`,
+    });
+    expect(r).toMatchObject({
+      status: "ok",
+      value: [null, null, 0, "1970-01-01T00:00:00.000Z", {}, {}, {}, { 0: 1, 1: 2 }, null, null, null],
+    });
   });
 
   it("a value nested 100k levels deep gives error, not a host stack overflow", async () => {
-    const { r } = await attack(sandbox, { code: `export default () => { let o = {}; for (let i = 0; i < 1e5; i++) o = { o }; return o; }`, limits: { timeoutMs: 5000, memoryMb: 64 } });
+    const { r } = await attack(sandbox, {
+      code: `export default () => { let o = {}; for (let i = 0; i < 1e5; i++) o = { o }; return o; }`,
+      limits: { timeoutMs: 5000, memoryMb: 64 },
+    });
     expect(r.status).toBe("error");
     expect(r.error?.name).toBe("TypeError");
   });
@@ -204,19 +232,29 @@ describe("state leaking between jobs", () => {
 
   it("concurrent jobs tampering with globals never see each other's state", async () => {
     const jobs = Array.from({ length: 12 }, (_, i) =>
-      attack(sandbox, {
-        code: `export default async () => {
+      attack(
+        sandbox,
+        {
+          code: `export default async () => {
           const before = [typeof globalThis.leak, typeof ({}).polluted];
           const TAG = ${i}; ${TAMPER}
           await new Promise((r) => Promise.resolve().then(() => r()));
           for (let k = 0; k < 1e5; k++);
           return { before, leak: globalThis.leak, polluted: ({}).polluted };
         }`,
-      }, { healthy: false }),
+        },
+        { healthy: false },
+      ),
     );
     const results = await Promise.all(jobs);
-    results.forEach(({ r }, i) => expect(r).toMatchObject({ status: "ok", value: { before: ["undefined", "undefined"], leak: i, polluted: i } }));
-    const checks = await Promise.all(Array.from({ length: 6 }, () => attack(sandbox, { code: `export default async () => { ${CHECK} return seen; }` }, { healthy: false })));
+    results.forEach(({ r }, i) =>
+      expect(r).toMatchObject({ status: "ok", value: { before: ["undefined", "undefined"], leak: i, polluted: i } }),
+    );
+    const checks = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        attack(sandbox, { code: `export default async () => { ${CHECK} return seen; }` }, { healthy: false }),
+      ),
+    );
     for (const { r } of checks) expect(r).toMatchObject({ status: "ok", value: CLEAN });
     await expectHealthy(sandbox);
   });
@@ -240,7 +278,11 @@ describe("a session's run spec", () => {
   it("Object.prototype.inputJson/capabilitiesJson getters left by a JavaScript session's run change nothing in its next run", async () => {
     const first = await attack(sandbox, { session: "spec-js", code: `${POISON} export default () => "poisoned"` }, { healthy: false });
     expect(first.r).toMatchObject({ status: "ok", value: "poisoned" });
-    const { r } = await attack(sandbox, { session: "spec-js", code: "export default (input) => [input === undefined, typeof fetch]" }, { healthy: false });
+    const { r } = await attack(
+      sandbox,
+      { session: "spec-js", code: "export default (input) => [input === undefined, typeof fetch]" },
+      { healthy: false },
+    );
     expect(r).toMatchObject({ status: "ok", value: [true, "undefined"] });
   });
 
@@ -249,7 +291,11 @@ describe("a session's run spec", () => {
     const limits = { timeoutMs: 10_000 };
     const first = await attack(sandbox, { language: "python", session: "spec-py", code: poison, limits }, { healthy: false });
     expect(first.r).toMatchObject({ status: "ok", value: "poisoned" });
-    const { r } = await attack(sandbox, { language: "python", session: "spec-py", code: "[input is None, 'forged' in globals()]", limits }, { healthy: false });
+    const { r } = await attack(
+      sandbox,
+      { language: "python", session: "spec-py", code: "[input is None, 'forged' in globals()]", limits },
+      { healthy: false },
+    );
     expect(r).toMatchObject({ status: "ok", value: [true, false] });
   });
 });

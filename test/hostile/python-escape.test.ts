@@ -13,7 +13,10 @@ let port = 0;
 const connections: Socket[] = [];
 
 beforeAll(async () => {
-  listener = createServer((s) => { connections.push(s); s.end("HTTP/1.0 200 OK\r\n\r\nhost data"); });
+  listener = createServer((s) => {
+    connections.push(s);
+    s.end("HTTP/1.0 200 OK\r\n\r\nhost data");
+  });
   await new Promise<void>((r) => listener.listen(0, "127.0.0.1", r));
   port = (listener.address() as { port: number }).port;
   sandbox = await createSandbox({ concurrency: 2, warm: { javascript: 0, python: 2 } });
@@ -33,7 +36,9 @@ describe("the js module and Pyodide's JavaScript side", () => {
   });
 
   it("js.fetch / js.XMLHttpRequest / js.WebSocket / importScripts / navigator: all absent", async () => {
-    const { r } = await pyAttack(sandbox, { code: "import js\n[hasattr(js, n) for n in ('fetch', 'XMLHttpRequest', 'WebSocket', 'importScripts', 'navigator', 'Deno', 'Bun')]" });
+    const { r } = await pyAttack(sandbox, {
+      code: "import js\n[hasattr(js, n) for n in ('fetch', 'XMLHttpRequest', 'WebSocket', 'importScripts', 'navigator', 'Deno', 'Bun')]",
+    });
     expect(r).toMatchObject({ status: "ok", value: Array(7).fill(false) });
   });
 
@@ -70,12 +75,16 @@ while stack and len(seen) < 6000:
   });
 
   it("js.eval reports typeof process/require/WebAssembly as undefined", async () => {
-    const { r } = await pyAttack(sandbox, { code: "import js\n[js.eval(f'typeof {n}') for n in ('process', 'require', 'WebAssembly', 'Buffer', 'globalThis.process')]" });
+    const { r } = await pyAttack(sandbox, {
+      code: "import js\n[js.eval(f'typeof {n}') for n in ('process', 'require', 'WebAssembly', 'Buffer', 'globalThis.process')]",
+    });
     expect(r).toMatchObject({ status: "ok", value: Array(5).fill("undefined") });
   });
 
   it("js.Function('return process')() fails with a ReferenceError inside the guest", async () => {
-    const { r } = await pyAttack(sandbox, { code: `import js\njs.Function("return process.mainModule.require('fs').writeFileSync(" + repr(${PWN}) + ", 'x')")()` });
+    const { r } = await pyAttack(sandbox, {
+      code: `import js\njs.Function("return process.mainModule.require('fs').writeFileSync(" + repr(${PWN}) + ", 'x')")()`,
+    });
     expect(r.status).toBe("error");
     expect(r.error?.name).toBe("JsException");
     expect(r.error?.message).toMatch(/ReferenceError: process is not defined/);
@@ -154,14 +163,18 @@ out`,
   });
 
   it("await pyodide_js.loadPackage('numpy') fetches nothing: the import still fails naming the container backend", async () => {
-    const { r } = await pyAttack(sandbox, { code: "import pyodide_js\ntry:\n    await pyodide_js.loadPackage('numpy')\nexcept Exception:\n    pass\nimport numpy" });
+    const { r } = await pyAttack(sandbox, {
+      code: "import pyodide_js\ntry:\n    await pyodide_js.loadPackage('numpy')\nexcept Exception:\n    pass\nimport numpy",
+    });
     expect(r.status).toBe("error");
     expect(r.error?.name).toBe("ModuleNotFoundError");
     expect(r.error?.message).toMatch(/numpy.*container/);
   });
 
   it("pyodide_js.runPython of a nested os.system payload runs nothing on the host", async () => {
-    const { r, pwnPath } = await pyAttack(sandbox, { code: `import pyodide_js\npyodide_js.runPython("import os; os.system('touch ' + ${PWN})")` });
+    const { r, pwnPath } = await pyAttack(sandbox, {
+      code: `import pyodide_js\npyodide_js.runPython("import os; os.system('touch ' + ${PWN})")`,
+    });
     expect(["ok", "error"]).toContain(r.status);
     expect(pwnPath).toMatch(/isobox-pwned/);
   });
@@ -231,13 +244,17 @@ describe("processes and signals", () => {
   });
 
   it("multiprocessing.Process(...).start() fails", async () => {
-    const { r } = await pyAttack(sandbox, { code: "import multiprocessing\np = multiprocessing.Process(target=print, args=('hi',))\np.start()\np.join()" });
+    const { r } = await pyAttack(sandbox, {
+      code: "import multiprocessing\np = multiprocessing.Process(target=print, args=('hi',))\np.start()\np.join()",
+    });
     expect(r.status).toBe("error");
     expect(["ModuleNotFoundError", "OSError", "RuntimeError"]).toContain(r.error?.name);
   });
 
   it("threading.Thread(...).start() fails with RuntimeError (no threads)", async () => {
-    const { r } = await pyAttack(sandbox, { code: "import threading\nout = []\nt = threading.Thread(target=lambda: out.append(1))\nt.start()\nt.join()\nout" });
+    const { r } = await pyAttack(sandbox, {
+      code: "import threading\nout = []\nt = threading.Thread(target=lambda: out.append(1))\nt.start()\nt.join()\nout",
+    });
     expect(r.status).toBe("error");
     expect(r.error?.name).toBe("RuntimeError");
   });
@@ -262,7 +279,9 @@ describe("the filesystem is virtual", () => {
   });
 
   it("open('/proc/self/maps') and /proc/self/cmdline fail", async () => {
-    const { r } = await pyAttack(sandbox, { code: "out = []\nfor p in ('/proc/self/maps', '/proc/self/cmdline', '/proc/1/environ'):\n    try:\n        out.append(open(p).read()[:100])\n    except OSError as e:\n        out.append(type(e).__name__)\nout" });
+    const { r } = await pyAttack(sandbox, {
+      code: "out = []\nfor p in ('/proc/self/maps', '/proc/self/cmdline', '/proc/1/environ'):\n    try:\n        out.append(open(p).read()[:100])\n    except OSError as e:\n        out.append(type(e).__name__)\nout",
+    });
     expect(r).toMatchObject({ status: "ok", value: ["FileNotFoundError", "FileNotFoundError", "FileNotFoundError"] });
   });
 
@@ -303,25 +322,54 @@ describe("the network", () => {
       await new Promise((res) => setTimeout(res, 100));
       expect(connections.length).toBe(0);
     });
-  net("socket.socket().connect(('127.0.0.1', port))", "import socket\ns = socket.socket()\ns.connect(('127.0.0.1', PORT))\ns.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n')\ns.recv(100)", ["OSError", "ConnectionRefusedError", "TimeoutError"]);
-  net("urllib.request.urlopen('http://127.0.0.1:port')", "import urllib.request\nurllib.request.urlopen('http://127.0.0.1:PORT/', timeout=1).read()", ["URLError", "OSError"]);
-  net("http.client.HTTPConnection to 127.0.0.1:port", "import http.client\nc = http.client.HTTPConnection('127.0.0.1', PORT, timeout=1)\nc.request('GET', '/')\nc.getresponse().read()", ["OSError", "ConnectionRefusedError"]);
-  net("asyncio.open_connection('127.0.0.1', port)", "import asyncio\nr, w = await asyncio.open_connection('127.0.0.1', PORT)", ["NotImplementedError", "OSError"]);
-  net("pyodide.http.pyfetch('http://127.0.0.1:port')", "from pyodide.http import pyfetch\nawait pyfetch('http://127.0.0.1:PORT/')", ["NameError", "JsException", "OSError", "AbortError"]);
+  net(
+    "socket.socket().connect(('127.0.0.1', port))",
+    "import socket\ns = socket.socket()\ns.connect(('127.0.0.1', PORT))\ns.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n')\ns.recv(100)",
+    ["OSError", "ConnectionRefusedError", "TimeoutError"],
+  );
+  net(
+    "urllib.request.urlopen('http://127.0.0.1:port')",
+    "import urllib.request\nurllib.request.urlopen('http://127.0.0.1:PORT/', timeout=1).read()",
+    ["URLError", "OSError"],
+  );
+  net(
+    "http.client.HTTPConnection to 127.0.0.1:port",
+    "import http.client\nc = http.client.HTTPConnection('127.0.0.1', PORT, timeout=1)\nc.request('GET', '/')\nc.getresponse().read()",
+    ["OSError", "ConnectionRefusedError"],
+  );
+  net("asyncio.open_connection('127.0.0.1', port)", "import asyncio\nr, w = await asyncio.open_connection('127.0.0.1', PORT)", [
+    "NotImplementedError",
+    "OSError",
+  ]);
+  net("pyodide.http.pyfetch('http://127.0.0.1:port')", "from pyodide.http import pyfetch\nawait pyfetch('http://127.0.0.1:PORT/')", [
+    "NameError",
+    "JsException",
+    "OSError",
+    "AbortError",
+  ]);
 });
 
 describe("state shared between jobs", () => {
   it("sys.modules, builtins.print, json.dumps, os.environ and /tmp changed by one job are all back to normal in the next", async () => {
-    const { r: first } = await pyAttack(sandbox, {
-      code: "import builtins, json, os, sys\nbuiltins.print = lambda *a, **k: None\njson.dumps = lambda *a, **k: '\"forged\"'\nos.environ['LEAK'] = '1'\nos.makedirs('/tmp/persist', exist_ok=True)\nopen('/tmp/persist/f', 'w').write('x')\nsys.modules['evilmod'] = sys\nsys.leaked = 1\nLEAK = 2\n1",
-    }, { healthy: false });
+    const { r: first } = await pyAttack(
+      sandbox,
+      {
+        code: "import builtins, json, os, sys\nbuiltins.print = lambda *a, **k: None\njson.dumps = lambda *a, **k: '\"forged\"'\nos.environ['LEAK'] = '1'\nos.makedirs('/tmp/persist', exist_ok=True)\nopen('/tmp/persist/f', 'w').write('x')\nsys.modules['evilmod'] = sys\nsys.leaked = 1\nLEAK = 2\n1",
+      },
+      { healthy: false },
+    );
     expect(["ok", "error"]).toContain(first.status); // its own envelope is forged: json.dumps is the runner's too
-    const runs = await Promise.all([0, 1, 2].map(() => sandbox.run({
-      language: "python",
-      code: "import sys, os, json, builtins\nprint('visible')\n['evilmod' in sys.modules, hasattr(sys, 'leaked'), 'LEAK' in globals(), json.dumps({'a': 1}), 'LEAK' in os.environ, os.path.exists('/tmp/persist/f')]",
-      limits: { timeoutMs: 5000 },
-    })));
-    for (const r of runs) expect(r).toMatchObject({ status: "ok", stdout: "visible\n", value: [false, false, false, '{"a": 1}', false, false] });
+    const runs = await Promise.all(
+      [0, 1, 2].map(() =>
+        sandbox.run({
+          language: "python",
+          code: "import sys, os, json, builtins\nprint('visible')\n['evilmod' in sys.modules, hasattr(sys, 'leaked'), 'LEAK' in globals(), json.dumps({'a': 1}), 'LEAK' in os.environ, os.path.exists('/tmp/persist/f')]",
+          limits: { timeoutMs: 5000 },
+        }),
+      ),
+    );
+    for (const r of runs)
+      expect(r).toMatchObject({ status: "ok", stdout: "visible\n", value: [false, false, false, '{"a": 1}', false, false] });
   });
 
   it("random.random() and os.urandom differ between two jobs restored from the same snapshot", async () => {
@@ -374,7 +422,9 @@ describe("state shared between jobs", () => {
   });
 
   it("forging a malformed envelope through the runner's json module gives a clear status, and run() does not throw", async () => {
-    const { r } = await pyAttack(sandbox, { code: "import sys\nsys.modules['json'].dumps = lambda *a, **k: '{\"kind\": \"ok\", \"json\": \"{not json\"}'\n1" });
+    const { r } = await pyAttack(sandbox, {
+      code: 'import sys\nsys.modules[\'json\'].dumps = lambda *a, **k: \'{"kind": "ok", "json": "{not json"}\'\n1',
+    });
     expect(r.status).toBe("error");
   });
 });

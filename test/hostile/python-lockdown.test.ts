@@ -7,13 +7,18 @@ import { createSandbox, type Sandbox } from "../../src/index.ts";
 import { expectAlive, expectPyHealthy, PY_LIMITS, pyAttack } from "./python-helpers.ts";
 
 let sandbox: Sandbox;
-beforeAll(async () => { sandbox = await createSandbox({ concurrency: 2, warm: { javascript: 0, python: 2 }, sessions: { max: 2 } }); }, 60_000);
-afterAll(async () => { await sandbox?.close(); });
+beforeAll(async () => {
+  sandbox = await createSandbox({ concurrency: 2, warm: { javascript: 0, python: 2 }, sessions: { max: 2 } });
+}, 60_000);
+afterAll(async () => {
+  await sandbox?.close();
+});
 
 const RESIZABLE = /Resizable ArrayBuffers are not available in the sandbox/;
 const OPTIONS = "to_js({'maxByteLength': 2**28}, dict_converter=js.Object.fromEntries)";
 /** Python: every route in `routes` (name → thunk) tried; the value maps each name to what it made or the error it raised. */
-const tryRoutes = "out = {}\nfor name, make in routes.items():\n    try:\n        out[name] = 'made: ' + str(make())\n    except Exception as e:\n        out[name] = type(e).__name__ + ': ' + str(e)\nout";
+const tryRoutes =
+  "out = {}\nfor name, make in routes.items():\n    try:\n        out[name] = 'made: ' + str(make())\n    except Exception as e:\n        out[name] = type(e).__name__ + ': ' + str(e)\nout";
 
 describe("resizable ArrayBuffers (threat: resize() reserves memory outside the isolate's cap)", () => {
   it("js.ArrayBuffer.new(1, {maxByteLength: 256 MB}) is refused with a RangeError", async () => {
@@ -103,7 +108,10 @@ except Exception as e:
     out.append(str(e))
 out`,
     });
-    expect(r).toMatchObject({ status: "ok", value: [false, false, false, expect.stringMatching(/Atomics\.wait is not available in the sandbox/)] });
+    expect(r).toMatchObject({
+      status: "ok",
+      value: [false, false, false, expect.stringMatching(/Atomics\.wait is not available in the sandbox/)],
+    });
   });
 });
 
@@ -150,13 +158,19 @@ ${tryRoutes}`,
     expect(r.status).toBe("ok");
     const out = r.value as Record<string, string>;
     expect(Object.keys(out)).toHaveLength(7);
-    for (const made of Object.values(out)) expect(made).toMatch(/WebAssembly is not defined|WebAssembly\.\w+ is not available in the sandbox|^AttributeError: WebAssembly$/);
+    for (const made of Object.values(out))
+      expect(made).toMatch(/WebAssembly is not defined|WebAssembly\.\w+ is not available in the sandbox|^AttributeError: WebAssembly$/);
   });
 });
 
 describe("the locks hold for every run of a session", () => {
   it("a session's second run still meets the buffer, Atomics and SharedArrayBuffer locks", async () => {
-    const first = await sandbox.run({ language: "python", session: "py-lockdown", code: "import js\nkept = js.Uint8Array.new(4).buffer\n1", limits: PY_LIMITS });
+    const first = await sandbox.run({
+      language: "python",
+      session: "py-lockdown",
+      code: "import js\nkept = js.Uint8Array.new(4).buffer\n1",
+      limits: PY_LIMITS,
+    });
     expect(first.status).toBe("ok");
     const { r } = await pyAttack(sandbox, {
       session: "py-lockdown",

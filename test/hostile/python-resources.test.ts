@@ -7,8 +7,12 @@ import { expectHealthy } from "./helpers.ts";
 import { expectAlive, expectPyHealthy, pyAttack, REFUSED } from "./python-helpers.ts";
 
 let sandbox: Sandbox;
-beforeAll(async () => { sandbox = await createSandbox({ concurrency: 2, warm: { javascript: 0, python: 2 } }); }, 60_000);
-afterAll(async () => { await sandbox?.close(); });
+beforeAll(async () => {
+  sandbox = await createSandbox({ concurrency: 2, warm: { javascript: 0, python: 2 } });
+}, 60_000);
+afterAll(async () => {
+  await sandbox?.close();
+});
 
 const M = { timeoutMs: 5000, memoryMb: 128 };
 const GiB_PAGES = 16384; // 1 GiB of 64 KiB WebAssembly pages
@@ -118,7 +122,6 @@ for i in range(0, len(x), 4096):
     expect(REFUSED).toContain(r.status);
     expect(r.value).toBeUndefined();
   });
-
 });
 
 describe.concurrent("CPU and wall clock", () => {
@@ -130,11 +133,23 @@ describe.concurrent("CPU and wall clock", () => {
     ["sum(range(10**12)) (a C-level loop)", "sum(range(10**12))"],
     ["catastrophic regex re.match('(a+)+$', 'a'*40+'b')", "import re\nre.match('(a+)+$', 'a' * 40 + 'b')"],
     ["an integer power bomb 10**10**10", "x = 10**10**10"],
-    ["an exception whose __str__ loops forever", "class E(Exception):\n    def __str__(self):\n        while True:\n            pass\nraise E()"],
+    [
+      "an exception whose __str__ loops forever",
+      "class E(Exception):\n    def __str__(self):\n        while True:\n            pass\nraise E()",
+    ],
     ["await asyncio.sleep(0) forever", "import asyncio\nwhile True:\n    await asyncio.sleep(0)"],
-    ["a loop.call_soon flood that re-arms itself", "import asyncio\nloop = asyncio.get_event_loop()\ndef f():\n    loop.call_soon(f)\n    loop.call_soon(f)\nf()\nawait asyncio.sleep(100)"],
-    ["a loop that swallows KeyboardInterrupt (the soft stop) in a bare except", "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass"],
-    ["pyodide_js.setInterruptBuffer(own buffer) then while True", "import pyodide_js, js\npyodide_js.setInterruptBuffer(js.Int32Array.new(1))\nwhile True:\n    pass"],
+    [
+      "a loop.call_soon flood that re-arms itself",
+      "import asyncio\nloop = asyncio.get_event_loop()\ndef f():\n    loop.call_soon(f)\n    loop.call_soon(f)\nf()\nawait asyncio.sleep(100)",
+    ],
+    [
+      "a loop that swallows KeyboardInterrupt (the soft stop) in a bare except",
+      "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass",
+    ],
+    [
+      "pyodide_js.setInterruptBuffer(own buffer) then while True",
+      "import pyodide_js, js\npyodide_js.setInterruptBuffer(js.Int32Array.new(1))\nwhile True:\n    pass",
+    ],
   ];
   for (const [name, code] of cases) {
     it(`${name} ends with status timeout at the limit`, async () => {
@@ -149,7 +164,10 @@ describe.concurrent("CPU and wall clock", () => {
 
 describe("recursion", () => {
   it("sys.setrecursionlimit(10**6) then unbounded recursion ends with a clear status, and the next job runs", async () => {
-    const { r } = await pyAttack(sandbox, { code: "import sys\nsys.setrecursionlimit(10**6)\ndef f(n):\n    return f(n + 1) + 1\nf(0)", limits: M });
+    const { r } = await pyAttack(sandbox, {
+      code: "import sys\nsys.setrecursionlimit(10**6)\ndef f(n):\n    return f(n + 1) + 1\nf(0)",
+      limits: M,
+    });
     expect(["error", "memory", "crashed"]).toContain(r.status);
     if (r.status === "error") expect(r.error?.name).toMatch(/^(RecursionError|RangeError)$/);
   });
@@ -216,7 +234,10 @@ describe("the runner's reporting", () => {
     else expect(r.error).toMatchObject({ name: "RangeError", message: "Maximum call stack size exceeded" });
   });
   it("Atomics.wait on shared memory rebuilt through WebAssembly.Memory: the constructor is refused", async () => {
-    const { r } = await pyAttack(sandbox, { code: "import pyodide_js, js\nfrom pyodide.ffi import to_js\nMemory = pyodide_js._module.memory.constructor\nmem = Memory.new(to_js({'initial': 1, 'maximum': 1, 'shared': True}, dict_converter=js.Object.fromEntries))\njs.Atomics.wait(js.Int32Array.new(mem.buffer), 0, 0)", limits: { timeoutMs: 3000, memoryMb: 128 } });
+    const { r } = await pyAttack(sandbox, {
+      code: "import pyodide_js, js\nfrom pyodide.ffi import to_js\nMemory = pyodide_js._module.memory.constructor\nmem = Memory.new(to_js({'initial': 1, 'maximum': 1, 'shared': True}, dict_converter=js.Object.fromEntries))\njs.Atomics.wait(js.Int32Array.new(mem.buffer), 0, 0)",
+      limits: { timeoutMs: 3000, memoryMb: 128 },
+    });
     expect(r.status).toBe("error");
     expect(r.error?.message).toMatch(/not available in the sandbox/);
   });
@@ -228,7 +249,9 @@ describe("the runner's reporting", () => {
   });
 
   it("an exception whose __str__ raises: error named after the exception's class, no runner frames", async () => {
-    const { r } = await pyAttack(sandbox, { code: "class E(Exception):\n    def __str__(self):\n        raise RuntimeError('nope')\nraise E()" });
+    const { r } = await pyAttack(sandbox, {
+      code: "class E(Exception):\n    def __str__(self):\n        raise RuntimeError('nope')\nraise E()",
+    });
     expect(r.status).toBe("error");
     expect(r.error?.name).toBe("E");
     expect(JSON.stringify(r.error)).not.toMatch(/__isobox|<exec>|_describe/);

@@ -5,8 +5,12 @@ import { createSandbox, type Sandbox } from "../../src/index.ts";
 import { attack, expectHealthy, expectHostUntouched, OK_JOB } from "./helpers.ts";
 
 let sandbox: Sandbox;
-beforeAll(async () => { sandbox = await createSandbox({ concurrency: 2 }); });
-afterAll(async () => { await sandbox.close(); });
+beforeAll(async () => {
+  sandbox = await createSandbox({ concurrency: 2 });
+});
+afterAll(async () => {
+  await sandbox.close();
+});
 
 const T = 1000; // timeoutMs of the jobs that are meant to run out of time
 const SLACK = 1500; // how far past its limit a stopped job may still report
@@ -19,10 +23,15 @@ describe.concurrent("CPU and wall-clock exhaustion", () => {
     ["a setInterval never cleared in a plain module", "setInterval(() => {}, 10); export default 'never done';"],
     ["a catastrophic regex /^(a+)+$/ on 'a'.repeat(40)+'b'", "export default () => /^(a+)+$/.test('a'.repeat(40) + 'b')"],
     ["an async loop that only ever awaits (for(;;) await null)", "export default async () => { for (;;) await null; }"],
-    ["an infinite loop inside a timer callback after main awaited", "export default () => new Promise((r) => setTimeout(() => { while (true) {} }, 1))"],
+    [
+      "an infinite loop inside a timer callback after main awaited",
+      "export default () => new Promise((r) => setTimeout(() => { while (true) {} }, 1))",
+    ],
     ["an infinite loop inside toJSON while the result is encoded", "export default () => ({ toJSON() { for (;;) {} } })"],
-    ["an error whose message getter loops forever while being reported",
-      "export default () => { const e = new Error('m'); Object.defineProperty(e, 'message', { get() { for (;;) {} } }); throw e; }"],
+    [
+      "an error whose message getter loops forever while being reported",
+      "export default () => { const e = new Error('m'); Object.defineProperty(e, 'message', { get() { for (;;) {} } }); throw e; }",
+    ],
     ["a queueMicrotask chain that never ends", "const f = () => queueMicrotask(f); f(); export default 1;"],
   ];
   for (const [name, code] of cases) {
@@ -40,7 +49,10 @@ describe.concurrent("CPU and wall-clock exhaustion", () => {
 describe("timer floods still firing at the deadline", () => {
   const floods: Array<[string, string]> = [
     ["10,000 setIntervals firing every millisecond", "for (let i = 0; i < 10000; i++) setInterval(() => {}, 1); export default 1;"],
-    ["5,000 zero-delay timers that re-arm themselves", "for (let i = 0; i < 5000; i++) setTimeout(function f() { setTimeout(f, 0); }, 0); export default 1;"],
+    [
+      "5,000 zero-delay timers that re-arm themselves",
+      "for (let i = 0; i < 5000; i++) setTimeout(function f() { setTimeout(f, 0); }, 0); export default 1;",
+    ],
   ];
   for (const [name, code] of floods) {
     it(`${name} ends with status timeout at the limit, without taking the host down`, async () => {
@@ -64,7 +76,10 @@ describe("memory exhaustion", () => {
   });
 
   it("an array of 1 MB strings ends with status memory", async () => {
-    const { r } = await attack(sandbox, { code: "export default () => { const a = []; for (;;) a.push('x'.repeat(1e6) + a.length); }", limits: M });
+    const { r } = await attack(sandbox, {
+      code: "export default () => { const a = []; for (;;) a.push('x'.repeat(1e6) + a.length); }",
+      limits: M,
+    });
     expect(r.status).toBe("memory");
   });
 
@@ -79,7 +94,10 @@ describe("memory exhaustion", () => {
   };
 
   it("Array.from({ length: 1e8 }) ends with status memory (or, when V8 cannot recover, timeout with the thread replaced)", async () => {
-    const { r, ms } = await attack(sandbox, { code: "export default () => Array.from({ length: 1e8 }, (_, i) => i).length", limits: { memoryMb: 32, timeoutMs: 2000 } });
+    const { r, ms } = await attack(sandbox, {
+      code: "export default () => Array.from({ length: 1e8 }, (_, i) => i).length",
+      limits: { memoryMb: 32, timeoutMs: 2000 },
+    });
     parkedOrMemory(r);
     expect(ms).toBeLessThan(2000 + 1000 + SLACK);
   });
@@ -92,7 +110,10 @@ describe("memory exhaustion", () => {
   });
 
   it("string doubling flattened into one 256 MB string ends with status memory (cap 32 MB)", async () => {
-    const { r } = await attack(sandbox, { code: "export default () => { let s = 'xy'; for (let i = 0; i < 27; i++) s += s; return s.indexOf('z'); }", limits: M });
+    const { r } = await attack(sandbox, {
+      code: "export default () => { let s = 'xy'; for (let i = 0; i < 27; i++) s += s; return s.indexOf('z'); }",
+      limits: M,
+    });
     expect(r.status).toBe("memory");
     expect(r.value).toBeUndefined();
   });
@@ -103,7 +124,10 @@ describe("memory exhaustion", () => {
   });
 
   it("a Uint8Array allocation loop in main ends with status memory", async () => {
-    const { r } = await attack(sandbox, { code: "export default () => { const a = []; while (true) a.push(new Uint8Array(1 << 20).fill(1)); }", limits: M });
+    const { r } = await attack(sandbox, {
+      code: "export default () => { const a = []; while (true) a.push(new Uint8Array(1 << 20).fill(1)); }",
+      limits: M,
+    });
     expect(r.status).toBe("memory");
   });
 
@@ -153,7 +177,11 @@ describe("memory exhaustion", () => {
 
   it("running out of memory while an error with a 10 MB message is reported neither crashes the host nor kills a concurrent job", async () => {
     const hostPid = sandbox.hostPid;
-    const victim = sandbox.run({ language: "javascript", code: "export default () => new Promise((r) => setTimeout(() => r('victim ok'), 800))", limits: { timeoutMs: 5000 } });
+    const victim = sandbox.run({
+      language: "javascript",
+      code: "export default () => new Promise((r) => setTimeout(() => r('victim ok'), 800))",
+      limits: { timeoutMs: 5000 },
+    });
     await new Promise((r) => setTimeout(r, 100));
     const { r } = await attack(sandbox, {
       code: "export default () => { const s = 'a'.repeat(10 * 2 ** 20); s.indexOf('z'); throw new TypeError('Invalid: ' + s); }",
@@ -172,7 +200,10 @@ describe("memory exhaustion", () => {
     // V8 can spiral in back-to-back full GCs near the heap limit without running JavaScript, where
     // no interrupt lands: the wedged-thread watchdog is what ends it (timeout), or isolated-vm's cap (memory).
     const [{ r, ms }, ok] = await Promise.all([
-      attack(sandbox, { code: "const a = []; while (true) a.push(new Array(1000).fill(a.length));", limits: { timeoutMs: 2000, memoryMb: 32 } }),
+      attack(sandbox, {
+        code: "const a = []; while (true) a.push(new Array(1000).fill(a.length));",
+        limits: { timeoutMs: 2000, memoryMb: 32 },
+      }),
       sandbox.run({ ...OK_JOB }),
     ]);
     parkedOrMemory(r);
@@ -208,13 +239,19 @@ describe("output floods", () => {
   });
 
   it("stdout and stderr flooded together share one maxOutputBytes budget", async () => {
-    const { r } = await attack(sandbox, { code: "export default () => { for (let i = 0; ; i++) (i % 2 ? console.error : console.log)('x'.repeat(99)); }", limits: L });
+    const { r } = await attack(sandbox, {
+      code: "export default () => { for (let i = 0; ; i++) (i % 2 ? console.error : console.log)('x'.repeat(99)); }",
+      limits: L,
+    });
     expect(r.status).toBe("output_limit");
     expect(Buffer.byteLength(r.stdout) + Buffer.byteLength(r.stderr)).toBeLessThanOrEqual(10000);
   });
 
   it("one 16 MB console.log line ends with output_limit, truncated", async () => {
-    const { r } = await attack(sandbox, { code: "export default () => { console.log('x'.repeat(2 ** 24)); return 'unreached'; }", limits: L });
+    const { r } = await attack(sandbox, {
+      code: "export default () => { console.log('x'.repeat(2 ** 24)); return 'unreached'; }",
+      limits: L,
+    });
     expect(r.status).toBe("output_limit");
     expect(r.value).toBeUndefined();
     expect(Buffer.byteLength(r.stdout)).toBeLessThanOrEqual(10000);
@@ -236,7 +273,9 @@ describe("output floods", () => {
 
 describe("timers and host-callback abuse", () => {
   it("100k setTimeout calls stop at a clear RangeError, promptly", async () => {
-    const { r } = await attack(sandbox, { code: "export default () => { for (let i = 0; i < 100000; i++) setTimeout(() => {}, 100000); }" });
+    const { r } = await attack(sandbox, {
+      code: "export default () => { for (let i = 0; i < 100000; i++) setTimeout(() => {}, 100000); }",
+    });
     expect(r.status).toBe("error");
     expect(r.error?.name).toBe("RangeError");
     expect(r.error?.message).toMatch(/Too many pending timers/);
@@ -252,13 +291,17 @@ describe("timers and host-callback abuse", () => {
   });
 
   it("setTimeout with a string of code is refused, not evaluated", async () => {
-    const { r } = await attack(sandbox, { code: "export default () => { setTimeout('globalThis.evaluated = 1', 0); return 'scheduled'; }" });
+    const { r } = await attack(sandbox, {
+      code: "export default () => { setTimeout('globalThis.evaluated = 1', 0); return 'scheduled'; }",
+    });
     expect(r.status).toBe("error");
     expect(r.error?.name).toBe("TypeError");
   });
 
   it("queueMicrotask with a throwing callback fails the job with that error", async () => {
-    const { r } = await attack(sandbox, { code: "queueMicrotask(() => { throw new SyntaxError('qm boom'); }); export default new Promise((r) => setTimeout(r, 50));" });
+    const { r } = await attack(sandbox, {
+      code: "queueMicrotask(() => { throw new SyntaxError('qm boom'); }); export default new Promise((r) => setTimeout(r, 50));",
+    });
     expect(r.status).toBe("error");
     expect(r.error).toMatchObject({ name: "SyntaxError", message: "qm boom" });
   });
@@ -288,7 +331,10 @@ describe("timers and host-callback abuse", () => {
   });
 
   it("a URL with a 10 MB string is refused with TypeError: Invalid URL", async () => {
-    const { r } = await attack(sandbox, { code: "export default () => new URL('http://x/' + 'a'.repeat(10 * 2 ** 20)).href.length", limits: { timeoutMs: 5000, memoryMb: 64 } });
+    const { r } = await attack(sandbox, {
+      code: "export default () => new URL('http://x/' + 'a'.repeat(10 * 2 ** 20)).href.length",
+      limits: { timeoutMs: 5000, memoryMb: 64 },
+    });
     expect(r.status).toBe("error");
     expect(r.error?.name).toBe("TypeError");
     expect(r.error?.message).toMatch(/^Invalid URL/);
@@ -329,7 +375,11 @@ describe("the caller's kill switches", () => {
   it("an AbortSignal aborting a job awaiting forever gives killed", async () => {
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 200);
-    const { r, ms } = await attack(sandbox, { code: "export default () => new Promise(() => {})", signal: ac.signal, limits: { timeoutMs: 10_000 } });
+    const { r, ms } = await attack(sandbox, {
+      code: "export default () => new Promise(() => {})",
+      signal: ac.signal,
+      limits: { timeoutMs: 10_000 },
+    });
     expect(r.status).toBe("killed");
     expect(ms).toBeLessThan(2000);
   });

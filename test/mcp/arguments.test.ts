@@ -37,10 +37,20 @@ describe("ArgumentValidator", () => {
   });
 
   it("understands 2020-12 keywords by default and draft-07 when declared", () => {
-    const tuple = v.compile({ type: "object", properties: { t: { type: "array", prefixItems: [{ type: "string" }], items: false } } }, "s.t");
+    const tuple = v.compile(
+      { type: "object", properties: { t: { type: "array", prefixItems: [{ type: "string" }], items: false } } },
+      "s.t",
+    );
     expect(tuple({ t: ["a"] })).toBeNull();
     expect(tuple({ t: ["a", 1] })).not.toBeNull();
-    const d7 = v.compile({ $schema: "http://json-schema.org/draft-07/schema#", type: "object", properties: { t: { items: [{ type: "string" }], additionalItems: false } } }, "s.d7");
+    const d7 = v.compile(
+      {
+        $schema: "http://json-schema.org/draft-07/schema#",
+        type: "object",
+        properties: { t: { items: [{ type: "string" }], additionalItems: false } },
+      },
+      "s.d7",
+    );
     expect(d7({ t: ["a", "b"] })).not.toBeNull();
   });
 

@@ -20,7 +20,11 @@ function typecheck(declarations: string, usage: string): string {
   dirs.push(dir);
   writeFileSync(join(dir, "host.d.ts"), declarations);
   writeFileSync(join(dir, "use.ts"), usage);
-  const r = spawnSync(process.execPath, [tsc, "--noEmit", "--strict", "--target", "es2022", "--module", "nodenext", "--moduleResolution", "nodenext", "host.d.ts", "use.ts"], { cwd: dir, encoding: "utf8" });
+  const r = spawnSync(
+    process.execPath,
+    [tsc, "--noEmit", "--strict", "--target", "es2022", "--module", "nodenext", "--moduleResolution", "nodenext", "host.d.ts", "use.ts"],
+    { cwd: dir, encoding: "utf8" },
+  );
   return `${r.stdout}${r.stderr}`.trim();
 }
 
@@ -44,7 +48,11 @@ print(json.dumps(out))
 `;
 const hasPython = spawnSync("python3", ["--version"]).status === 0;
 
-function inspectPython(stub: string): { top: string[]; docs: Record<string, string | null>; params: Record<string, { kwonly: string[]; posonly: string[]; kwargs: string | null }> } {
+function inspectPython(stub: string): {
+  top: string[];
+  docs: Record<string, string | null>;
+  params: Record<string, { kwonly: string[]; posonly: string[]; kwargs: string | null }>;
+} {
   return JSON.parse(execFileSync("python3", ["-c", PY_INSPECT], { input: stub, encoding: "utf8" })) as ReturnType<typeof inspectPython>;
 }
 
@@ -55,7 +63,11 @@ const entries: CapabilityEntry[] = [
     path: ["lookup"],
     description: "Looks up a user by id.",
     inputSchema: bindingInputJsonSchema(z.object({ id: z.number().int().describe("the user id"), verbose: z.boolean().optional() })),
-    outputSchema: { type: "object", properties: { name: { type: "string" }, tags: { type: "array", items: { type: "string" } } }, required: ["name"] },
+    outputSchema: {
+      type: "object",
+      properties: { name: { type: "string" }, tags: { type: "array", items: { type: "string" } } },
+      required: ["name"],
+    },
   },
   { path: ["shout"], inputSchema: bindingInputJsonSchema(z.string()) },
   { path: ["delete"], description: "A binding named like a keyword.", inputSchema: { type: "object" } },
@@ -73,7 +85,12 @@ const entries: CapabilityEntry[] = [
         node: { $ref: "#/$defs/node" },
         tags: { type: "array", items: { anyOf: [{ type: "string" }, { type: "number" }] } },
         legacy: { type: "string", nullable: true },
-        both: { allOf: [{ type: "object", properties: { a: { type: "string" } }, required: ["a"] }, { type: "object", properties: { b: { type: "number" } } }] },
+        both: {
+          allOf: [
+            { type: "object", properties: { a: { type: "string" } }, required: ["a"] },
+            { type: "object", properties: { b: { type: "number" } } },
+          ],
+        },
       },
       required: ["query"],
       $defs: { node: { type: "object", properties: { child: { $ref: "#/$defs/node" }, label: { const: "leaf" } } } },
@@ -81,7 +98,11 @@ const entries: CapabilityEntry[] = [
     outputSchema: { type: "object", properties: { total: { type: "integer" } }, required: ["total"], additionalProperties: false },
   },
   { path: ["github", "a.b"], inputSchema: { type: "object", properties: {}, additionalProperties: false } },
-  { path: ["github", `x"\n*/ declare const pwned3: 1; /*`], description: HOSTILE, inputSchema: { type: "object", properties: { [`k"\n*/`]: { type: "string" } } } },
+  {
+    path: ["github", `x"\n*/ declare const pwned3: 1; /*`],
+    description: HOSTILE,
+    inputSchema: { type: "object", properties: { [`k"\n*/`]: { type: "string" } } },
+  },
 ];
 
 describe("describeCapabilities for TypeScript/JavaScript", () => {
@@ -172,7 +193,7 @@ describe.skipIf(!hasPython)("describeCapabilities for Python", () => {
     expect(info.params["host.shout"]!.posonly).toEqual(["value"]);
   });
 
-  it("keeps a description containing \"\"\" and backslashes inside its docstring, byte for byte (docstring breakout attack)", () => {
+  it('keeps a description containing """ and backslashes inside its docstring, byte for byte (docstring breakout attack)', () => {
     const doc = inspectPython(stub).docs["host.github.search_issues"]!;
     expect(doc.startsWith(`Search issues. ${HOSTILE}`)).toBe(true);
     expect(doc).toContain(`query: GitHub search syntax ${HOSTILE}`);
@@ -189,14 +210,20 @@ describe("describeCapabilities against schema bombs", () => {
       $defs[`d${level}`] = { type: "object", properties: props };
     }
     $defs.d8 = { type: "string" };
-    const bomb: CapabilityEntry = { path: ["srv", "bomb"], inputSchema: { type: "object", properties: { root: { $ref: "#/$defs/d0" } }, $defs } };
+    const bomb: CapabilityEntry = {
+      path: ["srv", "bomb"],
+      inputSchema: { type: "object", properties: { root: { $ref: "#/$defs/d0" } }, $defs },
+    };
     const t0 = performance.now();
     for (const lang of ["typescript", "python"] as const) expect(describeCapabilities([bomb], lang).length).toBeLessThan(200_000);
     expect(performance.now() - t0).toBeLessThan(2_000);
   });
 
   it("ends a self-referencing schema with unknown instead of recursing", () => {
-    const text = describeCapabilities([{ path: ["f"], inputSchema: { $ref: "#", type: "object", properties: { self: { $ref: "#" } } } }], "typescript");
+    const text = describeCapabilities(
+      [{ path: ["f"], inputSchema: { $ref: "#", type: "object", properties: { self: { $ref: "#" } } } }],
+      "typescript",
+    );
     expect(text).toContain("export function f(args?: unknown): Promise<unknown>;");
   });
 });
@@ -227,7 +254,9 @@ describe("describe of a real MCP server's tools", () => {
       odd: { command: process.execPath, args: [fixture, "odd"] },
     });
     try {
-      const tools = mcp.tools().map((t) => ({ path: [t.server, t.alias], description: t.description, inputSchema: t.inputSchema, outputSchema: t.outputSchema }));
+      const tools = mcp
+        .tools()
+        .map((t) => ({ path: [t.server, t.alias], description: t.description, inputSchema: t.inputSchema, outputSchema: t.outputSchema }));
       const text = describeCapabilities(tools as CapabilityEntry[], "typescript");
       expect(text).toContain("    echo(args: {\n");
       expect(text).toContain("    proto__(args?: Record<string, unknown>): Promise<unknown>;");
@@ -240,7 +269,8 @@ export async function main(): Promise<void> {
 }
 `;
       expect(typecheck(text, usage)).toBe("");
-      if (hasPython) expect(inspectPython(describeCapabilities(tools as CapabilityEntry[], "python")).top).toEqual(["ImportFrom", "ClassDef"]);
+      if (hasPython)
+        expect(inspectPython(describeCapabilities(tools as CapabilityEntry[], "python")).top).toEqual(["ImportFrom", "ClassDef"]);
     } finally {
       await mcp.close();
     }

@@ -50,7 +50,10 @@ for (const json of [false, true]) {
     });
 
     it("refuses a result over maxMessageBytes without buffering it all", async () => {
-      const small = await McpTools.connect({ web: { url: fx.url, headers: { "x-fixture-token": fx.token } } }, { maxMessageBytes: 64 * 1024 });
+      const small = await McpTools.connect(
+        { web: { url: fx.url, headers: { "x-fixture-token": fx.token } } },
+        { maxMessageBytes: 64 * 1024 },
+      );
       try {
         expect(((await small.call("web", "big", { bytes: 1000 })) as string).length).toBe(1000);
         const t0 = Date.now();
@@ -77,7 +80,9 @@ describe("McpTools over streamable HTTP, connection failures", () => {
   it("names the server when the token is wrong, without the token or the URL in the message", async () => {
     const fx = await startHttpFixture();
     try {
-      const e = await McpTools.connect({ gh: { url: fx.url, headers: { "x-fixture-token": "wrong-token-123" } } }).catch((err: unknown) => err);
+      const e = await McpTools.connect({ gh: { url: fx.url, headers: { "x-fixture-token": "wrong-token-123" } } }).catch(
+        (err: unknown) => err,
+      );
       expect(e).toBeInstanceOf(McpConnectError);
       expect((e as McpConnectError).server).toBe("gh");
       const message = (e as Error).message;
@@ -110,7 +115,9 @@ describe("McpTools over streamable HTTP, connection failures", () => {
     await new Promise<void>((r) => redirector.listen(0, "127.0.0.1", r));
     const url = `http://127.0.0.1:${(redirector.address() as { port: number }).port}/mcp`;
     try {
-      const e = await McpTools.connect({ r: { url, headers: { "x-fixture-token": "secret-token-xyz" } } }, { timeoutMs: 3_000 }).catch((err: unknown) => err);
+      const e = await McpTools.connect({ r: { url, headers: { "x-fixture-token": "secret-token-xyz" } } }, { timeoutMs: 3_000 }).catch(
+        (err: unknown) => err,
+      );
       expect(e).toBeInstanceOf(McpConnectError);
       expect(target.seenHeaders.filter((h) => h["x-fixture-token"] === "secret-token-xyz")).toEqual([]);
     } finally {

@@ -31,7 +31,7 @@ describe("odd tool names from a hostile server", () => {
       a_b: "a_b", // an already-safe name keeps itself; sanitised ones never steal it
       "a-b": "a_b_3",
       "a b": "a_b_4",
-      "ünïcødé": "n_c_d_",
+      ünïcødé: "n_c_d_",
       class: "class_",
       then: "then_", // threat: a `then` member makes the guest's namespace object a thenable
       "9lives": "_9lives",

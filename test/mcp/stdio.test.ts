@@ -42,7 +42,18 @@ describe("McpTools over stdio", () => {
 
   it("lists the server's tools with descriptions and JSON Schemas", () => {
     const tools = mcp.tools();
-    expect(tools.map((t) => t.name)).toEqual(["echo", "json_text", "plain_text", "image_only", "fail", "never", "die", "big", "env_keys", "calls"]);
+    expect(tools.map((t) => t.name)).toEqual([
+      "echo",
+      "json_text",
+      "plain_text",
+      "image_only",
+      "fail",
+      "never",
+      "die",
+      "big",
+      "env_keys",
+      "calls",
+    ]);
     const echo = tools.find((t) => t.name === "echo")!;
     expect(echo).toMatchObject({ server: "fx", alias: "echo", description: "Echoes text, repeated `times` times." });
     expect(echo.inputSchema).toMatchObject({ type: "object", properties: { text: { type: "string" } }, required: ["text"] });
@@ -90,7 +101,9 @@ describe("McpTools over stdio", () => {
     expect(notObject.code).toBe("invalid_arguments");
     const cyclic: Record<string, unknown> = { text: "a" };
     cyclic.self = cyclic;
-    expect((await rejection(mcp.call("fx", "echo", cyclic))).message).toBe("invalid arguments for fx.echo: arguments must be JSON (no cycles, BigInt or functions)");
+    expect((await rejection(mcp.call("fx", "echo", cyclic))).message).toBe(
+      "invalid arguments for fx.echo: arguments must be JSON (no cycles, BigInt or functions)",
+    );
     expect((await rejection(mcp.call("fx", "echo", { text: "a", n: 1n }))).code).toBe("invalid_arguments");
     // Checked after the JSON round-trip: a toJSON cannot swap in what was not validated.
     const sneaky = { text: "ok", toJSON: () => ({ text: 42 }) };
@@ -130,7 +143,7 @@ describe("McpTools over stdio", () => {
 
 describe("McpTools over stdio, a server whose tools change", () => {
   const until = async (ok: () => boolean, ms = 5_000) => {
-    for (const t0 = Date.now(); !ok(); ) {
+    for (const t0 = Date.now(); !ok();) {
       if (Date.now() - t0 > ms) throw new Error("timed out waiting");
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -192,7 +205,10 @@ describe("McpTools over stdio, hostile outcomes", () => {
     const before = childPids();
     const mcp = await McpTools.connect({ fx: stdio() });
     await rejection(mcp.call("fx", "die", {}, { timeoutMs: 10_000 }));
-    const call = mcp.call("fx", "plain_text", {}).then(() => "answered", (e: unknown) => (e as Error).message);
+    const call = mcp.call("fx", "plain_text", {}).then(
+      () => "answered",
+      (e: unknown) => (e as Error).message,
+    );
     await new Promise((r) => setTimeout(r, 20)); // the new child is being spawned
     await mcp.close();
     expect(await call).toMatch(/not connected/);
@@ -264,14 +280,22 @@ describe("McpTools over stdio, hostile outcomes", () => {
     expect((e as Error).message).toBe('MCP server "mute": did not connect and list its tools within 500 ms');
     expect(Date.now() - t0).toBeLessThan(8_000);
     await new Promise((r) => setTimeout(r, 300));
-    const alive = readdirSync("/proc").filter((d) => /^\d+$/.test(d)).filter((d) => {
-      try { return readFileSync(`/proc/${d}/cmdline`, "utf8").includes(marker); } catch { return false; }
-    });
+    const alive = readdirSync("/proc")
+      .filter((d) => /^\d+$/.test(d))
+      .filter((d) => {
+        try {
+          return readFileSync(`/proc/${d}/cmdline`, "utf8").includes(marker);
+        } catch {
+          return false;
+        }
+      });
     expect(alive).toEqual([]);
   });
 
   it("names the server when its process exits before initialize", async () => {
-    const e = await McpTools.connect({ quitter: { command: process.execPath, args: ["-e", "process.exit(1)"] } }).catch((err: unknown) => err);
+    const e = await McpTools.connect({ quitter: { command: process.execPath, args: ["-e", "process.exit(1)"] } }).catch(
+      (err: unknown) => err,
+    );
     expect(e).toBeInstanceOf(McpConnectError);
     expect((e as Error).message).toBe('MCP server "quitter": closed the connection before initialising (did the process exit?)');
   });

@@ -26,7 +26,8 @@ export function paritySandbox(backend: Backend, options: SandboxOptions = {}): P
   if (missing) {
     console.warn(`parity suite, container backend: ${missing}`);
     beforeEach((ctx) => {
-      if (REQUIRE) expect.fail(`needs a Docker daemon with runsc and the image (ISOBOX_REQUIRE_DOCKER=1): ${missing.replace(/^skipped: /, "")}`);
+      if (REQUIRE)
+        expect.fail(`needs a Docker daemon with runsc and the image (ISOBOX_REQUIRE_DOCKER=1): ${missing.replace(/^skipped: /, "")}`);
       ctx.skip(missing);
     });
   } else {
@@ -60,5 +61,8 @@ export function paritySandbox(backend: Backend, options: SandboxOptions = {}): P
 /** A traceback without the caret lines under a source line (`~~^^`): CPython 3.11 (the container's
  * Debian) prints fewer of them than 3.14 (Pyodide), and they carry no information a frame lacks. */
 export function withoutCarets(stack: string | undefined): string | undefined {
-  return stack?.split("\n").filter((line) => !/^\s*[~^]+\s*$/.test(line)).join("\n");
+  return stack
+    ?.split("\n")
+    .filter((line) => !/^\s*[~^]+\s*$/.test(line))
+    .join("\n");
 }
