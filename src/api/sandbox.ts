@@ -66,6 +66,8 @@ class IsoboxSandbox implements Sandbox {
   #mcp: McpCapability | null = null;
   #container: ContainerBackend | undefined;
   #closed = false;
+  /** Aborted by close(): every running job's signal hears it. */
+  readonly #closing = new AbortController();
   readonly started: Promise<void>;
 
   constructor(opts: ParsedSandboxOptions) {
@@ -181,6 +183,9 @@ class IsoboxSandbox implements Sandbox {
     );
     // Refused at the door: answered in the name of the backend the caller asked for, if any.
     if (!("job" in admitted)) return job?.backend === "container" ? { ...admitted, backend: "container" } : admitted;
+    // Threat: a run admitted while close() ran (TypeScript compiles asynchronously) must not start a
+    // guest on a backend that is closing, or restart its host process after close.
+    if (this.#closed) return statusResult(sandboxClosed(), wall());
     const { job: j } = admitted;
     const lease = this.#lease(j);
     if ("status" in lease) {
@@ -220,13 +225,13 @@ class IsoboxSandbox implements Sandbox {
       signal: parsed.signal ? AbortSignal.any([parsed.signal, signal]) : signal,
     };
     try {
-      return await backend.run(job, io);
+      const result = await backend.run(job, io);
+      // Killed because the sandbox closed: the same name on every backend, whichever way it heard.
+      return this.#closed && result.status === "killed" ? { ...result, error: sandboxClosed().error } : result;
     } finally {
       calls.close();
     }
   }
-
-  readonly #closing = new AbortController();
 
   async endSession(id: string): Promise<void> {
     if (typeof id !== "string") throw new IsoboxError("INVALID_OPTIONS", "endSession(id) takes the session id string");

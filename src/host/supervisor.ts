@@ -157,6 +157,8 @@ export class SandboxHost {
   }
 
   run(job: WireJob, onOut: InFlight["onOut"], onCall: (call: CapabilityCall) => Promise<CallAnswer>): Promise<RunResult> {
+    // Threat: a job arriving after close() would spawn a host process nobody ends.
+    if (this.#closed) return Promise.resolve(statusResult(sandboxClosed()));
     return new Promise<RunResult>((resolve) => {
       if (!this.#child) this.#spawn(); // restarting after a crash: this job goes to the new process
       const child = this.#child!;
