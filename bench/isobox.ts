@@ -1,7 +1,7 @@
 // isobox rows: the public API end to end (embedding process → sandbox host process → Piscina worker
 // → a fresh isolate per job).
 import { createSandbox, type RunResult, type Sandbox } from "../src/index.ts";
-import { sequential, sleep, summarize, throughput, type Latency, type Throughput } from "./stats.ts";
+import { sequential, sleep, summarize, throughput, type Latency, type Row, type Throughput } from "./stats.ts";
 
 export const TRIVIAL_JOB = { language: "javascript", code: "export default () => 1" } as const;
 
@@ -103,4 +103,35 @@ export async function benchIsobox(cores: number, log: (s: string) => void): Prom
   } finally {
     if (openSandboxes.has(sb)) await shut(sb);
   }
+}
+
+export function isoboxRows(i: IsoboxResult | undefined): Row[] {
+  if (!i) return [];
+  const out: Row[] = [];
+  out.push({
+    row: "isobox trivial JS job, warm (fresh isolate/job)",
+    lat: i.sequential,
+    tp: i.throughput[0],
+    note: `sandbox.run end to end, back to back; warm.javascript=${i.warmJavascript}, concurrency=${i.cores}`,
+  });
+  if (i.paced)
+    out.push({
+      row: "isobox trivial JS job, warm, paced (5 ms apart)",
+      lat: i.paced,
+      note: "same, with idle time between jobs: the pool is refilled when each job arrives",
+    });
+  for (const tp of i.throughput.slice(1))
+    out.push({ row: `isobox trivial JS job, c=${tp.concurrency}`, tp, note: "same sandbox, more jobs in flight" });
+  out.push({
+    row: "  of which guest.run (RunResult.usage.wallMs)",
+    lat: i.guestWall,
+    note: "inside the worker: compile, instantiate, call, result",
+  });
+  if (i.coldSequential)
+    out.push({
+      row: "isobox trivial JS job, cold (warm.javascript=0)",
+      lat: i.coldSequential,
+      note: "isolate + context + prelude made inside each job",
+    });
+  return out;
 }

@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import type { RunResult } from "../src/index.ts";
 import { open, shut } from "./isobox.ts";
-import { sequential, sleep, throughput, type Latency, type Throughput } from "./stats.ts";
+import { fmtMs, sequential, sleep, throughput, type Latency, type Row, type Throughput } from "./stats.ts";
 
 const JOB = { language: "python", code: "1 + 1" } as const;
 const ok = (r: RunResult) => r.status === "ok" && r.value === 2;
@@ -107,4 +107,30 @@ export async function benchPython(cores: number, log: (s: string) => void): Prom
     nativePython,
     docker,
   };
+}
+
+export function pythonRows(p: PythonResult | undefined): Row[] {
+  if (!p) return [];
+  const out: Row[] = [];
+  out.push({
+    row: "isobox trivial Python job, warm (500 ms apart)",
+    lat: p.warm,
+    note: `Pyodide in an isolate, restored from the snapshot; first job after createSandbox ${fmtMs(p.firstJobMs)} ms`,
+  });
+  out.push({
+    row: "isobox trivial Python job, back to back",
+    lat: p.backToBack,
+    tp: p.turnover,
+    note: "pool drained: most jobs restore their own interpreter (fresh-interpreter turnover)",
+  });
+  if (p.nodeRunPython)
+    out.push({
+      row: "floor: plain loadPyodide in Node, runPython (NOT secure)",
+      lat: p.nodeRunPython,
+      note: `one reused interpreter; cold loadPyodide ${fmtMs(p.nodeLoadPyodideColdMs)} ms`,
+    });
+  if (p.nativePython)
+    out.push({ row: "floor: native python3 -c subprocess", lat: p.nativePython, note: "fresh CPython process per job (not a sandbox)" });
+  out.push({ row: "peer: docker run --runtime=runsc python3", note: p.docker });
+  return out;
 }

@@ -1,19 +1,19 @@
 // Turns the measurements into one side-by-side table, the target verdicts, and the files in
 // bench/results/ (latest.json, latest.md).
-import type { PythonResult } from "./python.ts";
-import { containerRows, containerTargets, type ContainerResult } from "./container.ts";
-import { capabilityRows, type CapabilitiesResult } from "./capabilities.ts";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
-import type { FloorResult } from "./floors.ts";
-import type { HopResult } from "./hops.ts";
+import { capabilityRows, type CapabilitiesResult } from "./capabilities.ts";
+import { containerRows, containerTargets, type ContainerResult } from "./container.ts";
+import { floorRows, type FloorResult } from "./floors.ts";
+import { hopRows, type HopResult } from "./hops.ts";
 import type { InternalsResult } from "./internals.ts";
-import type { IsoboxResult } from "./isobox.ts";
+import { isoboxRows, type IsoboxResult } from "./isobox.ts";
 import type { MemoryResult } from "./memory.ts";
-import type { PeerResult } from "./peers.ts";
-import { fmtMs, fmtRate, type Latency, type Throughput } from "./stats.ts";
+import { secureExecRows, type PeerResult } from "./peers.ts";
+import { pythonRows, type PythonResult } from "./python.ts";
+import { fmtMs, fmtRate, type Row, type Throughput } from "./stats.ts";
 
 export interface Results {
   env: Record<string, string | number>;
@@ -80,13 +80,11 @@ export function environment(cores: number): Record<string, string | number> {
   };
 }
 
-interface Row {
-  row: string;
-  lat?: Latency;
-  tp?: Throughput;
-  note: string;
-}
-
+/**
+ * The table's rows, section by section. Each section's module makes its own, except the internals':
+ * bench/internals.ts imports src/ internals that may change shape, so only that section's process
+ * (section-child.ts) loads it, never this one.
+ */
 function rows(r: Results): Row[] {
   return [
     ...isoboxRows(r.isobox),
@@ -98,37 +96,6 @@ function rows(r: Results): Row[] {
     ...capabilityRows(r.capabilities),
     ...hopRows(r.hops),
   ];
-}
-
-function isoboxRows(i: IsoboxResult | undefined): Row[] {
-  if (!i) return [];
-  const out: Row[] = [];
-  out.push({
-    row: "isobox trivial JS job, warm (fresh isolate/job)",
-    lat: i.sequential,
-    tp: i.throughput[0],
-    note: `sandbox.run end to end, back to back; warm.javascript=${i.warmJavascript}, concurrency=${i.cores}`,
-  });
-  if (i.paced)
-    out.push({
-      row: "isobox trivial JS job, warm, paced (5 ms apart)",
-      lat: i.paced,
-      note: "same, with idle time between jobs: the pool is refilled when each job arrives",
-    });
-  for (const tp of i.throughput.slice(1))
-    out.push({ row: `isobox trivial JS job, c=${tp.concurrency}`, tp, note: "same sandbox, more jobs in flight" });
-  out.push({
-    row: "  of which guest.run (RunResult.usage.wallMs)",
-    lat: i.guestWall,
-    note: "inside the worker: compile, instantiate, call, result",
-  });
-  if (i.coldSequential)
-    out.push({
-      row: "isobox trivial JS job, cold (warm.javascript=0)",
-      lat: i.coldSequential,
-      note: "isolate + context + prelude made inside each job",
-    });
-  return out;
 }
 
 function internalsRows(n: InternalsResult | undefined): Row[] {
@@ -154,89 +121,6 @@ function internalsRows(n: InternalsResult | undefined): Row[] {
       note: "what a warm job costs in its worker thread",
     });
   return out;
-}
-
-function secureExecRows(s: PeerResult | undefined): Row[] {
-  if (!s) return [];
-  return [
-    {
-      row: `secure-exec ${s.version} NodeRuntime.run, warm runtime`,
-      lat: s.sequential,
-      tp: s.throughput[0],
-      note: s.ok ? "one NodeRuntime created once, run() per job" : `FAILED: ${s.error?.split("\n")[0]}`,
-    },
-    ...s.throughput.slice(1).map((tp) => ({ row: `secure-exec ${s.version}, c=${tp.concurrency}`, tp, note: "" })),
-  ];
-}
-
-function floorRows(f: FloorResult | undefined): Row[] {
-  if (!f) return [];
-  return [
-    {
-      row: "floor: isolated-vm fresh isolate, in-process",
-      lat: f.ivmFreshIsolate,
-      note: "new Isolate + createContext + eval('1') + dispose, one thread",
-    },
-    {
-      row: "floor: isolated-vm fresh isolate, sync API",
-      lat: f.ivmFreshIsolateSync,
-      note: "same with createContextSync/evalSync (no isolate-thread hop)",
-    },
-    {
-      row: "floor: isolated-vm fresh context, reused isolate",
-      lat: f.ivmFreshContext,
-      note: "createContext + eval('1') + release, one thread",
-    },
-    { row: "node:vm runInNewContext('1') (NOT secure)", lat: f.vmRunInNewContext, note: "unsafe floor, same thread" },
-    {
-      row: "node:vm Script + runInContext, fresh context (NOT secure)",
-      lat: f.vmScriptFreshContext,
-      note: "unsafe floor, same thread",
-    },
-  ];
-}
-
-function pythonRows(p: PythonResult | undefined): Row[] {
-  if (!p) return [];
-  const out: Row[] = [];
-  out.push({
-    row: "isobox trivial Python job, warm (500 ms apart)",
-    lat: p.warm,
-    note: `Pyodide in an isolate, restored from the snapshot; first job after createSandbox ${fmtMs(p.firstJobMs)} ms`,
-  });
-  out.push({
-    row: "isobox trivial Python job, back to back",
-    lat: p.backToBack,
-    tp: p.turnover,
-    note: "pool drained: most jobs restore their own interpreter (fresh-interpreter turnover)",
-  });
-  if (p.nodeRunPython)
-    out.push({
-      row: "floor: plain loadPyodide in Node, runPython (NOT secure)",
-      lat: p.nodeRunPython,
-      note: `one reused interpreter; cold loadPyodide ${fmtMs(p.nodeLoadPyodideColdMs)} ms`,
-    });
-  if (p.nativePython)
-    out.push({ row: "floor: native python3 -c subprocess", lat: p.nativePython, note: "fresh CPython process per job (not a sandbox)" });
-  out.push({ row: "peer: docker run --runtime=runsc python3", note: p.docker });
-  return out;
-}
-
-function hopRows(h: HopResult | undefined): Row[] {
-  if (!h) return [];
-  return [
-    {
-      row: "hop floor: child-process IPC round trip",
-      lat: h.ipcRoundTrip,
-      note: "fork + serialization 'advanced', job-sized message, no work",
-    },
-    {
-      row: "hop floor: Piscina no-op task",
-      lat: h.piscinaNoop,
-      tp: h.piscinaNoopThroughput,
-      note: "worker-thread dispatch, no work",
-    },
-  ];
 }
 
 function ratio(a: number | undefined, b: number | undefined): number | undefined {
