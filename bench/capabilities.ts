@@ -5,7 +5,7 @@
 import { z } from "zod";
 import type { RunResult, Sandbox } from "../src/index.ts";
 import { open, shut } from "./isobox.ts";
-import { fmtMs, summarize, type Latency } from "./stats.ts";
+import { fmtMs, summarize, type Latency, type Row } from "./stats.ts";
 
 export interface CapabilitiesResult {
   /** Per-call ms, one sample per job (mean over CALLS calls in that job). */
@@ -71,7 +71,7 @@ export async function benchCapabilities(containerAvailable: string | undefined, 
   return out;
 }
 
-export function capabilityRows(c: CapabilitiesResult | undefined): Array<{ row: string; lat?: Latency; note: string }> {
+export function capabilityRows(c: CapabilitiesResult | undefined): Row[] {
   if (!c) return [];
   const note = `per call, mean of ${CALLS} calls in one job, one sample per job (${JOBS} jobs); no-op handler`;
   return [

@@ -6,7 +6,7 @@ import type { RunResult } from "../src/index.ts";
 import { defaultImage } from "../src/container/image.ts";
 import { PIDS_LIMIT } from "../src/container/hardening.ts";
 import { open, shut } from "./isobox.ts";
-import { fmtMs, sequential, type Latency } from "./stats.ts";
+import { fmtMs, sequential, type Latency, type Row } from "./stats.ts";
 
 export interface ContainerResult {
   skipped?: string;
@@ -106,7 +106,7 @@ export async function benchContainer(log: (s: string) => void): Promise<Containe
 }
 
 /** Rows for the bench table (same shape as report.ts's rows). */
-export function containerRows(c: ContainerResult | undefined): Array<{ row: string; lat?: Latency; note: string }> {
+export function containerRows(c: ContainerResult | undefined): Row[] {
   if (!c) return [];
   if (c.skipped) return [{ row: "isobox container backend / peer: docker run --runtime=runsc python3 -c", note: c.skipped }];
   return [

@@ -3,7 +3,7 @@
 // - node:vm (NOT a security boundary; the "how fast can a fresh context be" floor)
 import vm from "node:vm";
 import ivm from "isolated-vm";
-import { sequential, sequentialSync, type Latency } from "./stats.ts";
+import { sequential, sequentialSync, type Latency, type Row } from "./stats.ts";
 
 export interface HeapStats {
   totalHeapSizeMb: number;
@@ -109,4 +109,31 @@ export async function benchFloors(log: (s: string) => void): Promise<FloorResult
   const ivmFreshContext = await freshContexts(log);
   const ivmHeap = await bareGuestHeap();
   return { ...isolates, ivmFreshContext, ivmHeap, ...nodeVm(log) };
+}
+
+export function floorRows(f: FloorResult | undefined): Row[] {
+  if (!f) return [];
+  return [
+    {
+      row: "floor: isolated-vm fresh isolate, in-process",
+      lat: f.ivmFreshIsolate,
+      note: "new Isolate + createContext + eval('1') + dispose, one thread",
+    },
+    {
+      row: "floor: isolated-vm fresh isolate, sync API",
+      lat: f.ivmFreshIsolateSync,
+      note: "same with createContextSync/evalSync (no isolate-thread hop)",
+    },
+    {
+      row: "floor: isolated-vm fresh context, reused isolate",
+      lat: f.ivmFreshContext,
+      note: "createContext + eval('1') + release, one thread",
+    },
+    { row: "node:vm runInNewContext('1') (NOT secure)", lat: f.vmRunInNewContext, note: "unsafe floor, same thread" },
+    {
+      row: "node:vm Script + runInContext, fresh context (NOT secure)",
+      lat: f.vmScriptFreshContext,
+      note: "unsafe floor, same thread",
+    },
+  ];
 }

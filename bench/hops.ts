@@ -3,7 +3,7 @@
 // - thread hop: a Piscina pool of `cores` threads running a no-op task (as the host process uses)
 import { fork } from "node:child_process";
 import { Piscina } from "piscina";
-import { sequential, throughput, type Latency, type Throughput } from "./stats.ts";
+import { sequential, throughput, type Latency, type Row, type Throughput } from "./stats.ts";
 
 export interface HopResult {
   ipcRoundTrip: Latency;
@@ -65,4 +65,21 @@ export async function benchHops(cores: number, log: (s: string) => void): Promis
   }
   log(`  Piscina no-op p50 ${piscinaNoop.p50.toFixed(3)} ms, ${piscinaNoopThroughput.opsPerSec.toFixed(0)} ops/s at c=${cores}`);
   return { ipcRoundTrip, piscinaNoop, piscinaNoopThroughput };
+}
+
+export function hopRows(h: HopResult | undefined): Row[] {
+  if (!h) return [];
+  return [
+    {
+      row: "hop floor: child-process IPC round trip",
+      lat: h.ipcRoundTrip,
+      note: "fork + serialization 'advanced', job-sized message, no work",
+    },
+    {
+      row: "hop floor: Piscina no-op task",
+      lat: h.piscinaNoop,
+      tp: h.piscinaNoopThroughput,
+      note: "worker-thread dispatch, no work",
+    },
+  ];
 }

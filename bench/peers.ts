@@ -4,7 +4,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { errorText, sequential, throughput, type Latency, type Throughput } from "./stats.ts";
+import { errorText, sequential, throughput, type Latency, type Row, type Throughput } from "./stats.ts";
 
 const VERSION = "0.2.1";
 const PEERS = fileURLToPath(new URL("./.peers/", import.meta.url));
@@ -154,4 +154,17 @@ export async function benchSecureExec(result: PeerResult, cores: number, log: (s
     }
   }
   return result;
+}
+
+export function secureExecRows(s: PeerResult | undefined): Row[] {
+  if (!s) return [];
+  return [
+    {
+      row: `secure-exec ${s.version} NodeRuntime.run, warm runtime`,
+      lat: s.sequential,
+      tp: s.throughput[0],
+      note: s.ok ? "one NodeRuntime created once, run() per job" : `FAILED: ${s.error?.split("\n")[0]}`,
+    },
+    ...s.throughput.slice(1).map((tp) => ({ row: `secure-exec ${s.version}, c=${tp.concurrency}`, tp, note: "" })),
+  ];
 }

@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import type { RunResult } from "../src/index.ts";
 import { open, shut } from "./isobox.ts";
-import { sequential, sleep, throughput, type Latency, type Throughput } from "./stats.ts";
+import { fmtMs, sequential, sleep, throughput, type Latency, type Row, type Throughput } from "./stats.ts";
 
 const JOB = { language: "python", code: "1 + 1" } as const;
 const ok = (r: RunResult) => r.status === "ok" && r.value === 2;
@@ -42,6 +42,32 @@ async function settledRss(pid: number): Promise<number> {
 }
 
 export async function benchPython(cores: number, log: (s: string) => void): Promise<PythonResult> {
+  const sandbox = await sandboxLatency(cores, log);
+  const memoryPerWarmMb = await memoryPerWarmInterpreter(log);
+  const { nodeLoadPyodideColdMs, nodeRunPython } = await plainPyodideFloor(log);
+  const py = spawnSync("python3", ["-c", "1 + 1"]);
+  const nativePython =
+    py.status === 0 ? await sequential(async () => spawnSync("python3", ["-c", "1 + 1"]).status === 0, { warmup: 3, n: 30 }) : undefined;
+  const info = spawnSync("docker", ["info", "--format", "{{json .Runtimes}}"], { encoding: "utf8" });
+  const docker =
+    info.status === 0 && info.stdout.includes("runsc")
+      ? "measured in the container section below (peer: docker run --runtime=runsc python3 -c, hardened, cold)"
+      : "skipped: no Docker daemon with runsc";
+  return {
+    ...sandbox,
+    memoryPerWarmMb,
+    nodeLoadPyodideColdMs,
+    nodeRunPython,
+    nativePython,
+    docker,
+  };
+}
+
+/** isobox Python jobs: the first, then warm (500 ms apart), back to back, and closed-loop turnover. */
+async function sandboxLatency(
+  cores: number,
+  log: (s: string) => void,
+): Promise<Pick<PythonResult, "createSandboxMs" | "firstJobMs" | "warm" | "backToBack" | "turnover">> {
   let t = performance.now();
   const sb = await open({ concurrency: cores, warm: { javascript: 0, python: 2 * cores } });
   const createSandboxMs = performance.now() - t;
@@ -55,10 +81,14 @@ export async function benchPython(cores: number, log: (s: string) => void): Prom
   const turnover = await throughput(async () => ok(await sb.run(JOB)), { concurrency: cores, maxJobs: 400, maxMs: 8000 });
   log(`  back to back p50 ${backToBack.p50.toFixed(1)} ms; turnover ${turnover.opsPerSec.toFixed(1)} fresh interpreters/s`);
   await shut(sb);
+  return { createSandboxMs, firstJobMs, warm, backToBack, turnover };
+}
 
-  // Memory per warm interpreter: the marginal cost, host RSS with 10 warm interpreters against 2
-  // (both after a Python job, so each thread already holds its compiled interpreter module).
-  let memoryPerWarmMb: number | undefined;
+/**
+ * The marginal cost of a warm interpreter: host RSS with 10 warm interpreters against 2 (both after
+ * a Python job, so each thread already holds its compiled interpreter module).
+ */
+async function memoryPerWarmInterpreter(log: (s: string) => void): Promise<number> {
   const rssWith = async (n: number) => {
     const sb2 = await open({ concurrency: 1, warm: { javascript: 0, python: n } });
     try {
@@ -68,43 +98,51 @@ export async function benchPython(cores: number, log: (s: string) => void): Prom
       await shut(sb2);
     }
   };
-  {
-    const base = await rssWith(2);
-    const full = await rssWith(10);
-    memoryPerWarmMb = (full - base) / 8;
-    log(`  memory per warm interpreter ${memoryPerWarmMb.toFixed(1)} MB (marginal, 10 vs 2 warm)`);
-  }
+  const base = await rssWith(2);
+  const full = await rssWith(10);
+  const memoryPerWarmMb = (full - base) / 8;
+  log(`  memory per warm interpreter ${memoryPerWarmMb.toFixed(1)} MB (marginal, 10 vs 2 warm)`);
+  return memoryPerWarmMb;
+}
 
-  // Floor (unsafe): Pyodide straight in this Node process.
+/** Floor (unsafe): Pyodide straight in this Node process. */
+async function plainPyodideFloor(log: (s: string) => void): Promise<Pick<PythonResult, "nodeLoadPyodideColdMs" | "nodeRunPython">> {
   let nodeLoadPyodideColdMs: number | undefined;
   let nodeRunPython: Latency | undefined;
   try {
     const { loadPyodide } = (await import("pyodide")) as { loadPyodide: () => Promise<{ runPython(code: string): unknown }> };
-    t = performance.now();
+    const t = performance.now();
     const pyodide = await loadPyodide();
     nodeLoadPyodideColdMs = performance.now() - t;
     nodeRunPython = await sequential(async () => pyodide.runPython("1 + 1") === 2, { warmup: 20, n: 500 });
   } catch (e) {
     log(`  plain loadPyodide failed: ${(e as Error).message}`);
   }
-  const py = spawnSync("python3", ["-c", "1 + 1"]);
-  const nativePython =
-    py.status === 0 ? await sequential(async () => spawnSync("python3", ["-c", "1 + 1"]).status === 0, { warmup: 3, n: 30 }) : undefined;
-  const info = spawnSync("docker", ["info", "--format", "{{json .Runtimes}}"], { encoding: "utf8" });
-  const docker =
-    info.status === 0 && info.stdout.includes("runsc")
-      ? "measured in the container section below (peer: docker run --runtime=runsc python3 -c, hardened, cold)"
-      : "skipped: no Docker daemon with runsc";
-  return {
-    createSandboxMs,
-    firstJobMs,
-    warm,
-    backToBack,
-    turnover,
-    memoryPerWarmMb,
-    nodeLoadPyodideColdMs,
-    nodeRunPython,
-    nativePython,
-    docker,
-  };
+  return { nodeLoadPyodideColdMs, nodeRunPython };
+}
+
+export function pythonRows(p: PythonResult | undefined): Row[] {
+  if (!p) return [];
+  const out: Row[] = [];
+  out.push({
+    row: "isobox trivial Python job, warm (500 ms apart)",
+    lat: p.warm,
+    note: `Pyodide in an isolate, restored from the snapshot; first job after createSandbox ${fmtMs(p.firstJobMs)} ms`,
+  });
+  out.push({
+    row: "isobox trivial Python job, back to back",
+    lat: p.backToBack,
+    tp: p.turnover,
+    note: "pool drained: most jobs restore their own interpreter (fresh-interpreter turnover)",
+  });
+  if (p.nodeRunPython)
+    out.push({
+      row: "floor: plain loadPyodide in Node, runPython (NOT secure)",
+      lat: p.nodeRunPython,
+      note: `one reused interpreter; cold loadPyodide ${fmtMs(p.nodeLoadPyodideColdMs)} ms`,
+    });
+  if (p.nativePython)
+    out.push({ row: "floor: native python3 -c subprocess", lat: p.nativePython, note: "fresh CPython process per job (not a sandbox)" });
+  out.push({ row: "peer: docker run --runtime=runsc python3", note: p.docker });
+  return out;
 }

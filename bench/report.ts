@@ -1,19 +1,19 @@
 // Turns the measurements into one side-by-side table, the target verdicts, and the files in
 // bench/results/ (latest.json, latest.md).
-import type { PythonResult } from "./python.ts";
-import { containerRows, containerTargets, type ContainerResult } from "./container.ts";
-import { capabilityRows, type CapabilitiesResult } from "./capabilities.ts";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
-import type { FloorResult } from "./floors.ts";
-import type { HopResult } from "./hops.ts";
+import { capabilityRows, type CapabilitiesResult } from "./capabilities.ts";
+import { containerRows, containerTargets, type ContainerResult } from "./container.ts";
+import { floorRows, type FloorResult } from "./floors.ts";
+import { hopRows, type HopResult } from "./hops.ts";
 import type { InternalsResult } from "./internals.ts";
-import type { IsoboxResult } from "./isobox.ts";
+import { isoboxRows, type IsoboxResult } from "./isobox.ts";
 import type { MemoryResult } from "./memory.ts";
-import type { PeerResult } from "./peers.ts";
-import { fmtMs, fmtRate, type Latency, type Throughput } from "./stats.ts";
+import { secureExecRows, type PeerResult } from "./peers.ts";
+import { pythonRows, type PythonResult } from "./python.ts";
+import { fmtMs, fmtRate, type Row, type Throughput } from "./stats.ts";
 
 export interface Results {
   env: Record<string, string | number>;
@@ -80,138 +80,46 @@ export function environment(cores: number): Record<string, string | number> {
   };
 }
 
-interface Row {
-  row: string;
-  lat?: Latency;
-  tp?: Throughput;
-  note: string;
+/**
+ * The table's rows, section by section. Each section's module makes its own, except the internals':
+ * bench/internals.ts imports src/ internals that may change shape, so only that section's process
+ * (section-child.ts) loads it, never this one.
+ */
+function rows(r: Results): Row[] {
+  return [
+    ...isoboxRows(r.isobox),
+    ...internalsRows(r.internals),
+    ...secureExecRows(r.secureExec),
+    ...floorRows(r.floors),
+    ...pythonRows(r.python),
+    ...containerRows(r.container),
+    ...capabilityRows(r.capabilities),
+    ...hopRows(r.hops),
+  ];
 }
 
-function rows(r: Results): Row[] {
+function internalsRows(n: InternalsResult | undefined): Row[] {
+  if (!n) return [];
   const out: Row[] = [];
-  const i = r.isobox;
-  if (i) {
+  if (n.poolSequential)
     out.push({
-      row: "isobox trivial JS job, warm (fresh isolate/job)",
-      lat: i.sequential,
-      tp: i.throughput[0],
-      note: `sandbox.run end to end, back to back; warm.javascript=${i.warmJavascript}, concurrency=${i.cores}`,
+      row: "isobox GuestPool in-process (no process hop)",
+      lat: n.poolSequential,
+      tp: n.poolThroughput,
+      note: "Piscina + worker + warm guests, no sandbox host process",
     });
-    if (i.paced)
-      out.push({
-        row: "isobox trivial JS job, warm, paced (5 ms apart)",
-        lat: i.paced,
-        note: "same, with idle time between jobs: the pool is refilled when each job arrives",
-      });
-    for (const tp of i.throughput.slice(1))
-      out.push({ row: `isobox trivial JS job, c=${tp.concurrency}`, tp, note: "same sandbox, more jobs in flight" });
+  if (n.guestCreate)
     out.push({
-      row: "  of which guest.run (RunResult.usage.wallMs)",
-      lat: i.guestWall,
-      note: "inside the worker: compile, instantiate, call, result",
+      row: "isobox JsGuest.create, in-process",
+      lat: n.guestCreate,
+      note: "isolate + context + prelude: the work the warm pool moves off the job path",
     });
-    if (i.coldSequential)
-      out.push({
-        row: "isobox trivial JS job, cold (warm.javascript=0)",
-        lat: i.coldSequential,
-        note: "isolate + context + prelude made inside each job",
-      });
-  }
-  const n = r.internals;
-  if (n) {
-    if (n.poolSequential)
-      out.push({
-        row: "isobox GuestPool in-process (no process hop)",
-        lat: n.poolSequential,
-        tp: n.poolThroughput,
-        note: "Piscina + worker + warm guests, no sandbox host process",
-      });
-    if (n.guestCreate)
-      out.push({
-        row: "isobox JsGuest.create, in-process",
-        lat: n.guestCreate,
-        note: "isolate + context + prelude: the work the warm pool moves off the job path",
-      });
-    if (n.guestRun)
-      out.push({
-        row: "isobox JsGuest run+dispose (prewarmed), in-process",
-        lat: n.guestRun,
-        note: "what a warm job costs in its worker thread",
-      });
-  }
-  const s = r.secureExec;
-  if (s) {
+  if (n.guestRun)
     out.push({
-      row: `secure-exec ${s.version} NodeRuntime.run, warm runtime`,
-      lat: s.sequential,
-      tp: s.throughput[0],
-      note: s.ok ? "one NodeRuntime created once, run() per job" : `FAILED: ${s.error?.split("\n")[0]}`,
+      row: "isobox JsGuest run+dispose (prewarmed), in-process",
+      lat: n.guestRun,
+      note: "what a warm job costs in its worker thread",
     });
-    for (const tp of s.throughput.slice(1)) out.push({ row: `secure-exec ${s.version}, c=${tp.concurrency}`, tp, note: "" });
-  }
-  const f = r.floors;
-  if (f) {
-    out.push({
-      row: "floor: isolated-vm fresh isolate, in-process",
-      lat: f.ivmFreshIsolate,
-      note: "new Isolate + createContext + eval('1') + dispose, one thread",
-    });
-    out.push({
-      row: "floor: isolated-vm fresh isolate, sync API",
-      lat: f.ivmFreshIsolateSync,
-      note: "same with createContextSync/evalSync (no isolate-thread hop)",
-    });
-    out.push({
-      row: "floor: isolated-vm fresh context, reused isolate",
-      lat: f.ivmFreshContext,
-      note: "createContext + eval('1') + release, one thread",
-    });
-    out.push({ row: "node:vm runInNewContext('1') (NOT secure)", lat: f.vmRunInNewContext, note: "unsafe floor, same thread" });
-    out.push({
-      row: "node:vm Script + runInContext, fresh context (NOT secure)",
-      lat: f.vmScriptFreshContext,
-      note: "unsafe floor, same thread",
-    });
-  }
-  const p = r.python;
-  if (p) {
-    out.push({
-      row: "isobox trivial Python job, warm (500 ms apart)",
-      lat: p.warm,
-      note: `Pyodide in an isolate, restored from the snapshot; first job after createSandbox ${fmtMs(p.firstJobMs)} ms`,
-    });
-    out.push({
-      row: "isobox trivial Python job, back to back",
-      lat: p.backToBack,
-      tp: p.turnover,
-      note: "pool drained: most jobs restore their own interpreter (fresh-interpreter turnover)",
-    });
-    if (p.nodeRunPython)
-      out.push({
-        row: "floor: plain loadPyodide in Node, runPython (NOT secure)",
-        lat: p.nodeRunPython,
-        note: `one reused interpreter; cold loadPyodide ${fmtMs(p.nodeLoadPyodideColdMs)} ms`,
-      });
-    if (p.nativePython)
-      out.push({ row: "floor: native python3 -c subprocess", lat: p.nativePython, note: "fresh CPython process per job (not a sandbox)" });
-    out.push({ row: "peer: docker run --runtime=runsc python3", note: p.docker });
-  }
-  out.push(...containerRows(r.container));
-  out.push(...capabilityRows(r.capabilities));
-  const h = r.hops;
-  if (h) {
-    out.push({
-      row: "hop floor: child-process IPC round trip",
-      lat: h.ipcRoundTrip,
-      note: "fork + serialization 'advanced', job-sized message, no work",
-    });
-    out.push({
-      row: "hop floor: Piscina no-op task",
-      lat: h.piscinaNoop,
-      tp: h.piscinaNoopThroughput,
-      note: "worker-thread dispatch, no work",
-    });
-  }
   return out;
 }
 
@@ -220,29 +128,42 @@ function ratio(a: number | undefined, b: number | undefined): number | undefined
 }
 
 export function evaluateTargets(r: Results): Target[] {
-  const t: Target[] = [];
-  const i = r.isobox;
-  const p50 = i?.sequential.p50;
-  t.push({
-    name: "warm p50 latency, back to back",
-    goal: "≤ 1 ms",
-    measured: p50 === undefined ? "not measured" : `${fmtMs(p50)} ms`,
-    verdict: p50 === undefined ? "N/A" : p50 <= 1 ? "PASS" : "MISS",
-  });
-  const paced = i?.paced?.p50;
-  t.push({
-    name: "warm p50 latency, paced (pool refilled)",
-    goal: "≤ 1 ms",
-    measured: paced === undefined ? "not measured" : `${fmtMs(paced)} ms`,
-    verdict: paced === undefined ? "N/A" : paced <= 1 ? "PASS" : "MISS",
-  });
+  return [
+    ...latencyTargets(r.isobox),
+    secureExecTarget(r.secureExec, r.isobox),
+    throughputTarget(r.isobox, r.env.cores),
+    ...pythonTargets(r.python),
+    ...containerTargets(r.container),
+    memoryTarget(r.memory),
+  ];
+}
 
-  const s = r.secureExec;
-  const latRatio = ratio(s?.sequential?.p50, p50);
+function latencyTargets(i: IsoboxResult | undefined): Target[] {
+  const p50 = i?.sequential.p50;
+  const paced = i?.paced?.p50;
+  return [
+    {
+      name: "warm p50 latency, back to back",
+      goal: "≤ 1 ms",
+      measured: p50 === undefined ? "not measured" : `${fmtMs(p50)} ms`,
+      verdict: p50 === undefined ? "N/A" : p50 <= 1 ? "PASS" : "MISS",
+    },
+    {
+      name: "warm p50 latency, paced (pool refilled)",
+      goal: "≤ 1 ms",
+      measured: paced === undefined ? "not measured" : `${fmtMs(paced)} ms`,
+      verdict: paced === undefined ? "N/A" : paced <= 1 ? "PASS" : "MISS",
+    },
+  ];
+}
+
+/** Throughput is compared at the peer's concurrency: the same number of jobs in flight on each side. */
+function secureExecTarget(s: PeerResult | undefined, i: IsoboxResult | undefined): Target {
+  const latRatio = ratio(s?.sequential?.p50, i?.sequential.p50);
   const seTp = s?.throughput[0];
   const isoTp = i?.throughput.find((x) => x.concurrency === seTp?.concurrency) ?? i?.throughput[0];
   const tpRatio = ratio(isoTp?.opsPerSec, seTp?.opsPerSec);
-  t.push({
+  return {
     name: "vs secure-exec 0.2.1",
     goal: "≥ 30× faster (p50 latency and throughput)",
     measured:
@@ -250,58 +171,62 @@ export function evaluateTargets(r: Results): Target[] {
         ? `not measured${s?.error ? ` (secure-exec: ${s.error.split("\n")[0]})` : ""}`
         : `p50 ${latRatio.toFixed(1)}× faster; throughput ${tpRatio.toFixed(1)}× (c=${seTp!.concurrency})`,
     verdict: latRatio === undefined || tpRatio === undefined ? "N/A" : latRatio >= 30 && tpRatio >= 30 ? "PASS" : "MISS",
-  });
+  };
+}
 
+function throughputTarget(i: IsoboxResult | undefined, cores: string | number | undefined): Target {
   const best = i?.throughput.reduce<Throughput | undefined>((a, b) => (a && a.opsPerSec >= b.opsPerSec ? a : b), undefined);
   const atCores = i?.throughput[0];
-  t.push({
-    name: `fresh-isolate throughput on ${r.env.cores} cores`,
+  return {
+    name: `fresh-isolate throughput on ${cores} cores`,
     goal: "≥ 1,000 jobs/s",
     measured: best
       ? `${fmtRate(atCores!.opsPerSec)} jobs/s at c=${atCores!.concurrency}; best ${fmtRate(best.opsPerSec)} at c=${best.concurrency}`
       : "not measured",
     verdict: best ? (best.opsPerSec >= 1000 ? "PASS" : "MISS") : "N/A",
-  });
+  };
+}
 
-  const py = r.python;
-  if (py) {
-    t.push({
+function pythonTargets(py: PythonResult | undefined): Target[] {
+  if (!py) return [];
+  const msPerInterpreter = (1000 * py.turnover.concurrency) / py.turnover.opsPerSec;
+  return [
+    {
       name: "Python warm p50",
       goal: "≤ 10 ms",
       measured: `${fmtMs(py.warm.p50)} ms`,
       verdict: py.warm.p50 <= 10 ? "PASS" : "MISS",
-    });
-    t.push({
+    },
+    {
       name: "Python first job after createSandbox",
       goal: "≤ 500 ms",
       measured: `${fmtMs(py.firstJobMs)} ms`,
       verdict: py.firstJobMs <= 500 ? "PASS" : "MISS",
-    });
-    t.push({
+    },
+    {
       name: "memory per warm interpreter",
       goal: "≤ 64 MB",
       measured: py.memoryPerWarmMb === undefined ? "not measured" : `${py.memoryPerWarmMb.toFixed(1)} MB`,
       verdict: py.memoryPerWarmMb === undefined ? "N/A" : py.memoryPerWarmMb <= 64 ? "PASS" : "MISS",
-    });
-    t.push({
+    },
+    {
       name: "fresh interpreter (stretch)",
       goal: "≤ 50 ms",
-      measured: `${fmtRate(py.turnover.opsPerSec)} interpreters/s at c=${py.turnover.concurrency} (${fmtMs((1000 * py.turnover.concurrency) / py.turnover.opsPerSec)} ms each)`,
-      verdict: (1000 * py.turnover.concurrency) / py.turnover.opsPerSec <= 50 ? "PASS" : "MISS",
-    });
-  }
+      measured: `${fmtRate(py.turnover.opsPerSec)} interpreters/s at c=${py.turnover.concurrency} (${fmtMs(msPerInterpreter)} ms each)`,
+      verdict: msPerInterpreter <= 50 ? "PASS" : "MISS",
+    },
+  ];
+}
 
-  t.push(...containerTargets(r.container));
-  const m = r.memory;
-  t.push({
+function memoryTarget(m: MemoryResult | undefined): Target {
+  return {
     name: "memory per warm guest",
     goal: "≤ 3 MB",
     measured: m
       ? `${m.mbPerWarmGuest.toFixed(2)} MB (host RSS Δ ${(m.rssWarmNMb - m.rssWarm0Mb).toFixed(1)} MB / ${m.warmGuests})`
       : "not measured",
     verdict: m ? (m.mbPerWarmGuest <= 3 ? "PASS" : "MISS") : "N/A",
-  });
-  return t;
+  };
 }
 
 /** A Markdown table, padded so it also reads as a plain-text table on stdout. */
@@ -313,12 +238,25 @@ function table(header: string[], body: string[][]): string {
 }
 
 export function markdown(r: Results): string {
-  const e = r.env;
-  const parts: string[] = [];
-  parts.push(`# isobox benchmark — ${e.date}`);
-  parts.push(
+  const parts = [
+    ...heading(r.env),
+    latencyTable(r),
+    memorySection(r),
+    r.targets && targetsSection(r.targets),
+    r.secureExec && peerSection(r.secureExec),
+    r.isobox && isoboxSection(r.isobox),
+    failuresSection(r.failures),
+    r.totalSeconds !== undefined ? `Bench wall time: ${r.totalSeconds.toFixed(0)} s.` : undefined,
+  ];
+  return parts.filter((x) => x !== undefined).join("\n\n") + "\n";
+}
+
+/** The title, the machine and build the numbers belong to, and what one job is. */
+function heading(e: Results["env"]): string[] {
+  const parts = [
+    `# isobox benchmark — ${e.date}`,
     `Node ${e.node} · ${e.cpu} · ${e.cores} cores · ${e.platform} · ${e.totalMemGb} GiB · isolated-vm ${e.isolatedVm} · piscina ${e.piscina} · isobox at ${e.gitCommit}${e.gitUncommitted ? ` + ${e.gitUncommitted} uncommitted files in src/, runtimes/` : ""}`,
-  );
+  ];
   if (Number(e.loadAvg1mAtStart) > 1)
     parts.push(
       `Note: 1-minute load average ${e.loadAvg1mAtStart} when the bench started — if other processes were still busy, they shared the ${e.cores} cores and every row is pessimistic.`,
@@ -326,20 +264,25 @@ export function markdown(r: Results): string {
   parts.push(
     "Job: `export default () => 1` (JavaScript). Latency = sequential (await each); ops/s seq = 1000/mean of that loop; throughput = closed loop with c jobs in flight.",
   );
-  parts.push(
-    table(
-      ["row", "p50 ms", "p95 ms", "p99 ms", "seq ops/s", "throughput jobs/s", "notes"],
-      rows(r).map((x) => [
-        x.row,
-        fmtMs(x.lat?.p50),
-        fmtMs(x.lat?.p95),
-        fmtMs(x.lat?.p99),
-        fmtRate(x.lat?.opsPerSec),
-        x.tp ? `${fmtRate(x.tp.opsPerSec)} (c=${x.tp.concurrency}${x.tp.errors ? `, ${x.tp.errors} errors` : ""})` : "—",
-        `${x.note}${x.lat?.errors ? ` (${x.lat.errors} errors)` : ""}`,
-      ]),
-    ),
+  return parts;
+}
+
+function latencyTable(r: Results): string {
+  return table(
+    ["row", "p50 ms", "p95 ms", "p99 ms", "seq ops/s", "throughput jobs/s", "notes"],
+    rows(r).map((x) => [
+      x.row,
+      fmtMs(x.lat?.p50),
+      fmtMs(x.lat?.p95),
+      fmtMs(x.lat?.p99),
+      fmtRate(x.lat?.opsPerSec),
+      x.tp ? `${fmtRate(x.tp.opsPerSec)} (c=${x.tp.concurrency}${x.tp.errors ? `, ${x.tp.errors} errors` : ""})` : "—",
+      `${x.note}${x.lat?.errors ? ` (${x.lat.errors} errors)` : ""}`,
+    ]),
   );
+}
+
+function memorySection(r: Results): string | undefined {
   const m = r.memory;
   const f = r.floors;
   const n = r.internals;
@@ -364,39 +307,46 @@ export function markdown(r: Results): string {
       "isobox warm JsGuest heap (context + prelude): total / used",
       `${n.guestHeap.totalHeapSizeMb.toFixed(2)} / ${n.guestHeap.usedHeapSizeMb.toFixed(2)} MB`,
     ]);
-  if (mem.length) parts.push("## Memory\n\n" + table(["what", "value"], mem) + (m ? `\n\n${m.notes.map((x) => `- ${x}`).join("\n")}` : ""));
-  if (r.targets)
-    parts.push(
-      "## Targets\n\n" +
-        table(
-          ["target", "goal", "measured", "verdict"],
-          r.targets.map((t) => [t.name, t.goal, t.measured, `**${t.verdict}**`]),
-        ),
+  if (!mem.length) return undefined;
+  return "## Memory\n\n" + table(["what", "value"], mem) + (m ? `\n\n${m.notes.map((x) => `- ${x}`).join("\n")}` : "");
+}
+
+function targetsSection(targets: Target[]): string {
+  return (
+    "## Targets\n\n" +
+    table(
+      ["target", "goal", "measured", "verdict"],
+      targets.map((t) => [t.name, t.goal, t.measured, `**${t.verdict}**`]),
+    )
+  );
+}
+
+/** How the peer got here and what it printed: its numbers mean little if it ran degraded. */
+function peerSection(s: PeerResult): string {
+  const inst = s.install.alreadyPresent
+    ? "already installed in bench/.peers/"
+    : `installed by the bench in ${((s.install.ms ?? 0) / 1000).toFixed(0)} s: \`${s.install.command}\``;
+  const notes = [`- secure-exec ${s.version}: ${inst}; install scripts: ${s.install.installScripts}.`];
+  const skipped = s.install.warnings.map((w) => /install-scripts\s+(\S+@\S+)\s+\(/.exec(w)?.[1]).filter(Boolean);
+  if (skipped.length)
+    notes.push(
+      `- npm left these dependencies' install scripts unrun (blocked by default): ${skipped.join(", ")}; secure-exec ran without them.`,
     );
-  const s = r.secureExec;
-  if (s) {
-    const inst = s.install.alreadyPresent
-      ? "already installed in bench/.peers/"
-      : `installed by the bench in ${((s.install.ms ?? 0) / 1000).toFixed(0)} s: \`${s.install.command}\``;
-    const notes = [`- secure-exec ${s.version}: ${inst}; install scripts: ${s.install.installScripts}.`];
-    const skipped = s.install.warnings.map((w) => /install-scripts\s+(\S+@\S+)\s+\(/.exec(w)?.[1]).filter(Boolean);
-    if (skipped.length)
-      notes.push(
-        `- npm left these dependencies' install scripts unrun (blocked by default): ${skipped.join(", ")}; secure-exec ran without them.`,
-      );
-    if (s.firstRunMs !== undefined) notes.push(`- secure-exec first run (runtime start): ${fmtMs(s.firstRunMs)} ms.`);
-    if (s.error) notes.push(`- secure-exec error: \`${s.error.replace(/\n/g, " ⏎ ")}\``);
-    parts.push("## Peer\n\n" + notes.join("\n"));
-  }
-  if (r.isobox) {
-    const lines = [`- createSandbox: ${fmtMs(r.isobox.createSandboxMs)} ms; first job after it: ${fmtMs(r.isobox.firstJobMs)} ms.`];
-    for (const [k, v] of Object.entries(r.isobox.failures)) lines.push(`- non-ok results: ${v} × \`${k}\``);
-    parts.push(`## isobox\n\n${lines.join("\n")}`);
-  }
-  const fails = Object.entries(r.failures);
-  if (fails.length) parts.push("## Sections that failed\n\n" + fails.map(([k, v]) => `- ${k}: \`${v.replace(/\n/g, " ⏎ ")}\``).join("\n"));
-  if (r.totalSeconds !== undefined) parts.push(`Bench wall time: ${r.totalSeconds.toFixed(0)} s.`);
-  return parts.join("\n\n") + "\n";
+  if (s.firstRunMs !== undefined) notes.push(`- secure-exec first run (runtime start): ${fmtMs(s.firstRunMs)} ms.`);
+  if (s.error) notes.push(`- secure-exec error: \`${s.error.replace(/\n/g, " ⏎ ")}\``);
+  return "## Peer\n\n" + notes.join("\n");
+}
+
+function isoboxSection(i: IsoboxResult): string {
+  const lines = [`- createSandbox: ${fmtMs(i.createSandboxMs)} ms; first job after it: ${fmtMs(i.firstJobMs)} ms.`];
+  for (const [k, v] of Object.entries(i.failures)) lines.push(`- non-ok results: ${v} × \`${k}\``);
+  return `## isobox\n\n${lines.join("\n")}`;
+}
+
+function failuresSection(failures: Results["failures"]): string | undefined {
+  const fails = Object.entries(failures);
+  if (!fails.length) return undefined;
+  return "## Sections that failed\n\n" + fails.map(([k, v]) => `- ${k}: \`${v.replace(/\n/g, " ⏎ ")}\``).join("\n");
 }
 
 export function writeResults(r: Results): { json: string; md: string } {

@@ -22,6 +22,14 @@ export interface Throughput {
   opsPerSec: number;
 }
 
+/** One row of the bench's side-by-side table (report.ts); each section module makes its own. */
+export interface Row {
+  row: string;
+  lat?: Latency;
+  tp?: Throughput;
+  note: string;
+}
+
 /** An op returns true when it succeeded (a wrong answer counts as an error, not a crash). */
 export type Op = () => boolean | Promise<boolean>;
 

@@ -5,6 +5,61 @@ const MAX_DEPTH = 2;
 const MAX_ITEMS = 100;
 
 function inspect(value, depth, seen) {
+  if (typeof value !== "object") return inspectScalar(value, depth);
+  if (value === null) return "null";
+  if (seen.includes(value)) return "[Circular]";
+  try {
+    if (value instanceof $Error) return safeString(value.stack || value);
+    if (value instanceof Date) return isNaN(value) ? "Invalid Date" : value.toISOString();
+    if (value instanceof RegExp) return safeString(value);
+    if (depth > MAX_DEPTH) return $Array_isArray(value) ? "[Array]" : "[Object]";
+    const next = seen.concat([value]);
+    if ($Array_isArray(value))
+      return inspectList(
+        value.map((v) => inspect(v, depth + 1, next)),
+        "[",
+        "]",
+      );
+    if (value instanceof Map) {
+      return inspectList(
+        [...value].map(([k, v]) => inspect(k, depth + 1, next) + " => " + inspect(v, depth + 1, next)),
+        "{",
+        "}",
+        "Map(" + value.size + ") ",
+      );
+    }
+    if (value instanceof Set)
+      return inspectList(
+        [...value].map((v) => inspect(v, depth + 1, next)),
+        "{",
+        "}",
+        "Set(" + value.size + ") ",
+      );
+    if (ArrayBuffer.isView(value))
+      return inspectList(
+        Array.from(value, (v) => $String(v)),
+        "[",
+        "]",
+        value.constructor.name + "(" + value.length + ") ",
+      );
+    if (value instanceof Promise) return "Promise { <pending> }";
+    const proto = $Object_getPrototypeOf(value);
+    const ctorName =
+      proto === null ? "[Object: null prototype] " : proto.constructor && proto.constructor !== Object ? proto.constructor.name + " " : "";
+    const keys = $Object_keys(value);
+    return inspectList(
+      keys.map((k) => (/^[A-Za-z_$][\w$]*$/.test(k) ? k : "'" + k + "'") + ": " + inspect(value[k], depth + 1, next)),
+      "{",
+      "}",
+      ctorName,
+    );
+  } catch {
+    return "[object]";
+  }
+}
+
+/** A primitive or a function; a string is bare at depth 0 (a console.log argument), quoted inside a value. */
+function inspectScalar(value, depth) {
   switch (typeof value) {
     case "string":
       return depth === 0 ? value : "'" + value.replace(/'/g, "\\'") + "'";
@@ -21,61 +76,13 @@ function inspect(value, depth, seen) {
     case "function":
       return "[Function: " + (value.name || "(anonymous)") + "]";
   }
-  if (value === null) return "null";
-  if (seen.includes(value)) return "[Circular]";
-  try {
-    if (value instanceof $Error) return safeString(value.stack || value);
-    if (value instanceof Date) return isNaN(value) ? "Invalid Date" : value.toISOString();
-    if (value instanceof RegExp) return safeString(value);
-    if (depth > MAX_DEPTH) return $Array_isArray(value) ? "[Array]" : "[Object]";
-    const next = seen.concat([value]);
-    const items = (entries, open, close, prefix) => {
-      const shown = entries.slice(0, MAX_ITEMS);
-      if (entries.length > MAX_ITEMS) shown.push("... " + (entries.length - MAX_ITEMS) + " more items");
-      return (prefix || "") + (shown.length ? open + " " + shown.join(", ") + " " + close : open + close);
-    };
-    if ($Array_isArray(value))
-      return items(
-        value.map((v) => inspect(v, depth + 1, next)),
-        "[",
-        "]",
-      );
-    if (value instanceof Map) {
-      return items(
-        [...value].map(([k, v]) => inspect(k, depth + 1, next) + " => " + inspect(v, depth + 1, next)),
-        "{",
-        "}",
-        "Map(" + value.size + ") ",
-      );
-    }
-    if (value instanceof Set)
-      return items(
-        [...value].map((v) => inspect(v, depth + 1, next)),
-        "{",
-        "}",
-        "Set(" + value.size + ") ",
-      );
-    if (ArrayBuffer.isView(value))
-      return items(
-        Array.from(value, (v) => $String(v)),
-        "[",
-        "]",
-        value.constructor.name + "(" + value.length + ") ",
-      );
-    if (value instanceof Promise) return "Promise { <pending> }";
-    const proto = $Object_getPrototypeOf(value);
-    const ctorName =
-      proto === null ? "[Object: null prototype] " : proto.constructor && proto.constructor !== Object ? proto.constructor.name + " " : "";
-    const keys = $Object_keys(value);
-    return items(
-      keys.map((k) => (/^[A-Za-z_$][\w$]*$/.test(k) ? k : "'" + k + "'") + ": " + inspect(value[k], depth + 1, next)),
-      "{",
-      "}",
-      ctorName,
-    );
-  } catch {
-    return "[object]";
-  }
+}
+
+/** Entries between brackets, at most MAX_ITEMS of them (util.inspect's maxArrayLength). */
+function inspectList(entries, open, close, prefix) {
+  const shown = entries.slice(0, MAX_ITEMS);
+  if (entries.length > MAX_ITEMS) shown.push("... " + (entries.length - MAX_ITEMS) + " more items");
+  return (prefix || "") + (shown.length ? open + " " + shown.join(", ") + " " + close : open + close);
 }
 
 function format(args) {

@@ -120,54 +120,7 @@ class TextDecoder {
         }
       }
     }
-    let out = "";
-    let chunk = [];
-    let i = 0;
-    const bad = () => {
-      if (this.#fatal) throw new $TypeError("The encoded data was not valid utf-8");
-      chunk.push(0xfffd);
-    };
-    while (i < bytes.length) {
-      const b = bytes[i];
-      let need = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
-      if (need < 0) {
-        bad();
-        i++;
-        continue;
-      }
-      if (need === 0) {
-        chunk.push(b);
-        i++;
-      } else {
-        let cp = b & (need === 1 ? 0x1f : need === 2 ? 0x0f : 0x07);
-        let k = 1;
-        for (; k <= need; k++) {
-          const c = bytes[i + k];
-          let lo = 0x80,
-            hi = 0xbf;
-          if (k === 1) {
-            if (b === 0xe0) lo = 0xa0;
-            if (b === 0xed) hi = 0x9f;
-            if (b === 0xf0) lo = 0x90;
-            if (b === 0xf4) hi = 0x8f;
-          }
-          if (c === undefined || c < lo || c > hi) break;
-          cp = (cp << 6) | (c & 0x3f);
-        }
-        if (k <= need) {
-          bad();
-          i += k;
-          continue;
-        }
-        chunk.push(cp);
-        i += need + 1;
-      }
-      if (chunk.length > 8192) {
-        out += String.fromCodePoint(...chunk);
-        chunk = [];
-      }
-    }
-    if (chunk.length) out += String.fromCodePoint(...chunk);
+    let out = decodeUtf8(bytes, this.#fatal);
     if (!this.#ignoreBOM && !this.#bomSeen && out.charCodeAt(0) === 0xfeff) out = out.slice(1);
     if (out.length) this.#bomSeen = true;
     if (!stream) {
@@ -180,6 +133,63 @@ class TextDecoder {
     }
     return out;
   }
+}
+
+/**
+ * Complete UTF-8 sequences to a string; each ill-formed sequence is one U+FFFD (the Encoding spec's
+ * "maximal subpart" rule) or, when fatal, a TypeError. Code points go out 8192 at a time: one
+ * fromCodePoint call per byte would be slow, one per buffer would overflow the argument stack.
+ */
+function decodeUtf8(bytes, fatal) {
+  let out = "";
+  let chunk = [];
+  let i = 0;
+  const bad = () => {
+    if (fatal) throw new $TypeError("The encoded data was not valid utf-8");
+    chunk.push(0xfffd);
+  };
+  while (i < bytes.length) {
+    const b = bytes[i];
+    let need = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
+    if (need < 0) {
+      bad();
+      i++;
+      continue;
+    }
+    if (need === 0) {
+      chunk.push(b);
+      i++;
+    } else {
+      let cp = b & (need === 1 ? 0x1f : need === 2 ? 0x0f : 0x07);
+      let k = 1;
+      for (; k <= need; k++) {
+        const c = bytes[i + k];
+        let lo = 0x80,
+          hi = 0xbf;
+        if (k === 1) {
+          if (b === 0xe0) lo = 0xa0;
+          if (b === 0xed) hi = 0x9f;
+          if (b === 0xf0) lo = 0x90;
+          if (b === 0xf4) hi = 0x8f;
+        }
+        if (c === undefined || c < lo || c > hi) break;
+        cp = (cp << 6) | (c & 0x3f);
+      }
+      if (k <= need) {
+        bad();
+        i += k;
+        continue;
+      }
+      chunk.push(cp);
+      i += need + 1;
+    }
+    if (chunk.length > 8192) {
+      out += String.fromCodePoint(...chunk);
+      chunk = [];
+    }
+  }
+  if (chunk.length) out += String.fromCodePoint(...chunk);
+  return out;
 }
 
 /** UTF-16LE (what Emscripten uses for UTF16ToString); an odd trailing byte is U+FFFD. */

@@ -6,9 +6,8 @@ const IDLE_PROBE = 0;
 
 function makeTimers(armTimer, cancelTimer, reportUncaught) {
   const timers = new $Map();
+  const probe = makeIdleProbe(armTimer, timers);
   let nextId = 1;
-  let idleWaiters = [];
-  let probeArmed = false;
 
   function add(fn, ms, args, repeat) {
     if (typeof fn !== "function") throw new $TypeError('The "callback" argument must be of type function');
@@ -24,25 +23,12 @@ function makeTimers(armTimer, cancelTimer, reportUncaught) {
     id = $Number(id);
     if (timers.delete(id)) {
       cancelTimer(id);
-      checkIdle();
-    }
-  }
-  // Idle is confirmed from a fresh host turn, after every microtask of the last callback has run,
-  // so work chained through promises (await in a timer callback) is not cut short.
-  function checkIdle() {
-    if (timers.size === 0 && idleWaiters.length && !probeArmed) {
-      probeArmed = true;
-      armTimer(IDLE_PROBE, 0);
+      probe.check();
     }
   }
   function fire(id) {
     if (id === IDLE_PROBE) {
-      probeArmed = false;
-      if (timers.size === 0) {
-        const w = idleWaiters;
-        idleWaiters = [];
-        for (let i = 0; i < w.length; i++) w[i]();
-      }
+      probe.fired();
       return;
     }
     const t = timers.get(id);
@@ -54,37 +40,68 @@ function makeTimers(armTimer, cancelTimer, reportUncaught) {
     } catch (e) {
       reportUncaught(e);
     }
-    checkIdle();
-  }
-  function idle() {
-    return new $Promise((resolve) => {
-      idleWaiters[idleWaiters.length] = resolve;
-      checkIdle();
-    });
+    probe.check();
   }
   /** A session's next run starts with no timers: the last run's never fire (the host dropped them). */
   function reset() {
     timers.clear();
-    idleWaiters = [];
-    probeArmed = false;
+    probe.reset();
   }
   return {
     fire,
-    idle,
+    idle: probe.idle,
     reset,
     setTimeout: (fn, ms, ...args) => add(fn, ms, args, false),
     setInterval: (fn, ms, ...args) => add(fn, ms, args, true),
     clearTimeout: clear,
     clearInterval: clear,
-    queueMicrotask: (fn) => {
-      if (typeof fn !== "function") throw new $TypeError('The "callback" argument must be of type function');
-      $then($Promise_resolve(), () => {
-        try {
-          fn();
-        } catch (e) {
-          reportUncaught(e);
-        }
-      });
-    },
+    queueMicrotask: makeQueueMicrotask(reportUncaught),
   };
+}
+
+// Idle is confirmed from a fresh host turn, after every microtask of the last callback has run,
+// so work chained through promises (await in a timer callback) is not cut short.
+function makeIdleProbe(armTimer, timers) {
+  let idleWaiters = [];
+  let probeArmed = false;
+  function check() {
+    if (timers.size === 0 && idleWaiters.length && !probeArmed) {
+      probeArmed = true;
+      armTimer(IDLE_PROBE, 0);
+    }
+  }
+  function fired() {
+    probeArmed = false;
+    if (timers.size === 0) {
+      const w = idleWaiters;
+      idleWaiters = [];
+      for (let i = 0; i < w.length; i++) w[i]();
+    }
+  }
+  function idle() {
+    return new $Promise((resolve) => {
+      idleWaiters[idleWaiters.length] = resolve;
+      check();
+    });
+  }
+  function reset() {
+    idleWaiters = [];
+    probeArmed = false;
+  }
+  return { check, fired, idle, reset };
+}
+
+/** queueMicrotask on the guest's own queue; a callback that throws is reported like a timer's. */
+function makeQueueMicrotask(reportUncaught) {
+  const queueMicrotask = (fn) => {
+    if (typeof fn !== "function") throw new $TypeError('The "callback" argument must be of type function');
+    $then($Promise_resolve(), () => {
+      try {
+        fn();
+      } catch (e) {
+        reportUncaught(e);
+      }
+    });
+  };
+  return queueMicrotask;
 }

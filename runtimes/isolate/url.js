@@ -179,6 +179,12 @@ function makeURL(urlOp) {
       return "URL";
     }
   }
+  defineURLFields(URL, fieldsOf, setField);
+  return URL;
+}
+
+/** URL's href, host, pathname, …: prototype accessors over the parsed fields (origin has no setter). */
+function defineURLFields(URL, fieldsOf, setField) {
   URL_FIELDS.forEach((field, i) => {
     const desc = {
       get() {
@@ -193,5 +199,4 @@ function makeURL(urlOp) {
       };
     $Object_defineProperty(URL.prototype, field, desc);
   });
-  return URL;
 }

@@ -23,41 +23,75 @@ export interface GuestSource {
 /** Upper bound on waiting for the host to forward a result before releasing the guest anyway. */
 const FORWARD_WAIT_MS = 20;
 
+/** What the job's call channel reads as the job goes: its guest once there is one, and its clock. */
+interface JobState {
+  guest: IsolateGuest | undefined;
+  started: number;
+}
+
 export async function runJob(job: WireJob, port: MessagePort, source: GuestSource): Promise<void> {
   const post = (m: FromWorker) => port.postMessage(m);
-  let guest: IsolateGuest | undefined;
-  // The job's clock starts when its guest is ready, as the host thread's does (on "started"):
-  // a slow guest start must not eat the time a blocking call may wait.
-  let started = performance.now();
+  const state: JobState = { guest: undefined, started: performance.now() };
+  const calls = openCalls(job, port, state);
+  const running = await startGuest(job, source, state, calls, post);
+  if (!running) return;
+  let result: RunResult = statusResult(crashed("GuestCrashed", "The guest failed before it answered"));
+  try {
+    result = await runGuest(running, job, calls, post);
+    await forwardResult(port, post, result);
+  } finally {
+    source.release(running, result);
+  }
+}
+
+/** The job's binding calls, and the host's abort, which terminates the guest wherever it is. */
+function openCalls(job: WireJob, port: MessagePort, state: JobState): CallChannel {
   const calls = new CallChannel(
     port,
     {
       maxCalls: job.limits.maxBindingCalls,
       callTimeoutMs: job.limits.bindingTimeoutMs,
-      remainingMs: () => job.limits.timeoutMs - (performance.now() - started),
-      onJobDeadline: () => guest?.deadlineReached(),
+      remainingMs: () => job.limits.timeoutMs - (performance.now() - state.started),
+      onJobDeadline: () => state.guest?.deadlineReached(),
     },
     (m) => {
-      if (m?.t === "abort") guest?.terminate(killed());
+      if (m?.t === "abort") state.guest?.terminate(killed());
     },
   );
   port.on("message", (m: ToWorker) => calls.receive(m));
+  return calls;
+}
+
+/** Take the job's guest and tell the host it started; a guest that cannot start is the job's (crashed) result. */
+async function startGuest(
+  job: WireJob,
+  source: GuestSource,
+  state: JobState,
+  calls: CallChannel,
+  post: (m: FromWorker) => void,
+): Promise<IsolateGuest | undefined> {
   try {
-    guest = await source.take(job);
-    started = performance.now();
+    const guest = await source.take(job);
+    state.guest = guest;
+    // The job's clock starts when its guest is ready, as the host thread's does (on "started"):
+    // a slow guest start must not eat the time a blocking call may wait.
+    state.started = performance.now();
     post(
       guest instanceof PythonGuest ? { t: "started", interrupt: guest.interrupt, wake: calls.wake } : { t: "started", wake: calls.wake },
     );
     injectFault(job);
+    return guest;
   } catch (e) {
     post({ t: "started", wake: calls.wake });
     post({
       t: "result",
       result: statusResult(crashed("GuestCrashed", `Could not start a guest: ${e instanceof Error ? e.message : String(e)}`)),
     });
-    return;
+    return undefined;
   }
-  const running = guest;
+}
+
+async function runGuest(running: IsolateGuest, job: WireJob, calls: CallChannel, post: (m: FromWorker) => void): Promise<RunResult> {
   // Every line goes to the host thread, whether or not the caller streams it: if this thread has to be
   // terminated (a guest deaf to an abort), what the job printed is still in its result.
   const sink = new OutputSink(
@@ -66,28 +100,26 @@ export async function runJob(job: WireJob, port: MessagePort, source: GuestSourc
     (fd, lines) => post({ t: "out", fd, lines }),
     () => running.terminate(outputLimit(job.limits.maxOutputBytes)),
   );
-  let result: RunResult = statusResult(crashed("GuestCrashed", "The guest failed before it answered"));
   try {
-    try {
-      const outcome = await running.run(job, sink, calls);
-      sink.finish();
-      result = buildResult({ ...outcome, stdout: sink.text[1], stderr: sink.text[2], backend: "isolate" });
-    } finally {
-      running.endRun(); // nothing of the guest runs after this point until its next run, if any
-    }
-    // Last message on the port, after every streamed line: the job's answer.
-    const forwarded = new Promise<void>((resolve) => {
-      port.once("close", () => resolve());
-      setTimeout(resolve, FORWARD_WAIT_MS).unref();
-    });
-    post({ t: "result", result });
-    // Release only once the host has passed the result on (it closes the port then): creating and
-    // disposing isolates here slows the host's main thread (measured: a paced job's result reached
-    // the host 1.8 ms late while this thread was refilling).
-    await forwarded;
+    const outcome = await running.run(job, sink, calls);
+    sink.finish();
+    return buildResult({ ...outcome, stdout: sink.text[1], stderr: sink.text[2], backend: "isolate" });
   } finally {
-    source.release(running, result);
+    running.endRun(); // nothing of the guest runs after this point until its next run, if any
   }
+}
+
+/** Last message on the port, after every streamed line: the job's answer. */
+async function forwardResult(port: MessagePort, post: (m: FromWorker) => void, result: RunResult): Promise<void> {
+  const forwarded = new Promise<void>((resolve) => {
+    port.once("close", () => resolve());
+    setTimeout(resolve, FORWARD_WAIT_MS).unref();
+  });
+  post({ t: "result", result });
+  // The guest is released only once the host has passed the result on (it closes the port then):
+  // creating and disposing isolates here slows the host's main thread (measured: a paced job's result
+  // reached the host 1.8 ms late while this thread was refilling).
+  await forwarded;
 }
 
 /**
