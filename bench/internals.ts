@@ -39,6 +39,7 @@ const wireJob = (): WireJob => ({
   stream: { stdout: false, stderr: false },
   files: [],
   capabilities: { bindings: [], mcp: {}, fetch: false },
+  backend: "isolate",
 });
 
 const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
@@ -100,7 +101,6 @@ export async function benchPool(
     defaultMemoryMb: 128,
     warmPython: 0,
     defaultPythonMemoryMb: 256,
-    sessions: { maxSessions: 1, idleTimeoutMs: 60_000, maxAgeMs: 60_000 },
   });
   const never = new AbortController().signal;
   const op = async () => {
@@ -108,7 +108,7 @@ export async function benchPool(
       wireJob(),
       () => {},
       never,
-      () => {},
+      async () => ({ ok: false, name: "BindingError", message: "no capabilities in this bench" }),
     );
     return r.status === "ok" && r.value === 1;
   };

@@ -1,4 +1,4 @@
-// `npm test`: the lint (eslint, then prettier --check), then vitest, then one closing line
+// `npm test`: the lint (eslint, prettier --check, tsc over src/test/bench), then vitest, then one closing line
 // `N passed, N failed` read from vitest's JSON report, with a failed lint counted as one more failed
 // check, and a non-zero exit on any failure (or on a run that executed no test at all).
 // Arguments go to vitest (`npm test -- test/limits.test.ts`); a run given arguments is a partial
@@ -16,6 +16,9 @@ if (args.length === 0) {
   const checks: [string, string[]][] = [
     ["eslint", [bin("eslint/bin/eslint.js"), "."]],
     ["prettier", [bin("prettier/bin/prettier.cjs"), "--check", "--log-level=warn", "."]],
+    // src, test and bench together: the build's tsconfig covers src only, and a bench or test that
+    // no longer matches the code it drives should fail here, not on the day someone runs it.
+    ["typecheck", [bin("typescript/bin/tsc"), "-p", "tsconfig.check.json"]],
   ];
   for (const [name, argv] of checks) {
     const check = spawnSync(process.execPath, argv, { cwd: root, stdio: "inherit" });

@@ -458,7 +458,7 @@ for o in gc.get_objects():
     });
     expect(r.status).toBe("ok");
     const frames = r.value as Array<[string, string, string[], string[]]>;
-    expect(frames[0].slice(0, 2)).toEqual(["main.py", "<module>"]);
+    expect(frames[0]!.slice(0, 2)).toEqual(["main.py", "<module>"]);
     for (const [file] of frames) expect(file).toMatch(/^(main\.py|<exec>|\/lib\/python[\w.]*\/)/);
   });
 
