@@ -225,7 +225,8 @@ class IsoboxSandbox implements Sandbox {
       signal: parsed.signal ? AbortSignal.any([parsed.signal, signal]) : signal,
     };
     try {
-      const result = await backend.run(job, io);
+      // RunResult.backend is the name of the backend that ran the job, whatever it reported.
+      const result = { ...(await backend.run(job, io)), backend: backend.name };
       // Killed because the sandbox closed: the same name on every backend, whichever way it heard.
       return this.#closed && result.status === "killed" ? { ...result, error: sandboxClosed().error } : result;
     } finally {

@@ -29,7 +29,6 @@ export const CapabilityNamesSchema = z.object({
   fetch: z.boolean(),
 });
 export type CapabilityNames = z.infer<typeof CapabilityNamesSchema>;
-export const NO_CAPABILITIES: CapabilityNames = Object.freeze({ bindings: [], mcp: {}, fetch: false }) as CapabilityNames;
 
 /** Calls one guest may have waiting at once, isolate or container (threat: a call flood filling host memory). */
 export const MAX_CALLS_IN_FLIGHT = 64;
