@@ -159,7 +159,8 @@ def safe_join(rel):
 
 
 def write_files(files):
-    for rel, b64 in files.items():
+    for entry in files:
+        rel, b64 = entry["path"], entry["base64"]
         path = safe_join(rel)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
@@ -245,12 +246,14 @@ def cpu_seconds():
 
 
 def run_job(job, scope, captures, inbox, begin):
-    begin(json.dumps(job.get("capabilities") or {}), bool(job.get("session")))
+    """One run from its run spec (GuestRunSpec, src/contract/run-spec.ts: the same fields the
+    isolate's runners read), sent as one JSON line with each file's bytes in base64."""
+    begin(job["capabilitiesJson"], bool(job["session"]))
     empty_output()
-    write_files(job.get("files", {}))
+    write_files(job["files"])
     os.environ.clear()  # only the job's environment is visible (threat: the image's variables)
-    os.environ.update(job.get("env", {}))
-    scope["input"] = job.get("input")
+    os.environ.update(json.loads(job["envJson"]))
+    scope["input"] = json.loads(job["inputJson"]) if "inputJson" in job else None
     started = cpu_seconds()
     # A CPU budget for this job (soft limit: SIGXCPU ends the container; the host reports timeout).
     budget = int(started) + max(1, -(-job["cpuTimeMs"] // 1000)) + 1

@@ -8,34 +8,11 @@ import { valueCapBytes } from "../contract/limits.ts";
 import { abortedBeforeStart, killed, outputLimit, protocolError, wallTimeout, type Outcome } from "../contract/outcomes.ts";
 import { buildResult, type RunResult } from "../contract/result.ts";
 import { CallRelay } from "../calls/relay.ts";
-import { MAX_OUTPUT_FILES } from "../vfs/harvest.ts";
+import { containerJobLine, runSpec } from "../contract/run-spec.ts";
 import { exitOutcome, fromResultFrame } from "./endings.ts";
 import type { Frame, ResultFrame } from "./frames.ts";
 import { OutputFiles, OutputText } from "./output.ts";
 import type { ExitInfo, RunnerConnection } from "./runtime.ts";
-
-/**
- * The runner's job line (runner.py `run_job`), straight from the admitted job: its files were
- * normalised under /home/user at the door, so they go as they are (the runner refuses an escaping
- * path anyway).
- */
-function jobLine(job: AdmittedJob): string {
-  const files = Object.fromEntries(
-    job.files.map((f) => [f.path, Buffer.from(f.bytes.buffer, f.bytes.byteOffset, f.bytes.byteLength).toString("base64")]),
-  );
-  return JSON.stringify({
-    code: job.code,
-    ...(job.inputJson !== undefined ? { input: JSON.parse(job.inputJson) as unknown } : {}),
-    files,
-    env: job.env,
-    cpuTimeMs: job.limits.cpuTimeMs,
-    maxValueBytes: valueCapBytes(job.limits),
-    maxFsBytes: job.limits.maxFsBytes,
-    maxFiles: MAX_OUTPUT_FILES,
-    session: job.session !== undefined,
-    capabilities: job.capabilities,
-  });
-}
 
 type Ending =
   { kind: "result"; frame: ResultFrame; lineBytes: number } | { kind: "stopped"; outcome: Outcome } | { kind: "exit"; exit: ExitInfo };
@@ -111,7 +88,7 @@ class ContainerRun {
     this.#signal.addEventListener("abort", onAbort, { once: true });
     void this.#conn.exited.then((exit) => this.#settle({ kind: "exit", exit }));
     try {
-      this.#conn.send(jobLine(this.#job));
+      this.#conn.send(containerJobLine(runSpec(this.#job, { withCode: true })));
       const end = await this.#ending;
       if (end.kind !== "result") await this.#conn.kill();
       return this.#result(end, performance.now() - started);

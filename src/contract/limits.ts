@@ -53,6 +53,8 @@ export const DEFAULT_BINDING_TIMEOUT_MS = 30_000;
 export const MAX_CODE_BYTES = 8 * MiB;
 /** Largest JSON input accepted for one job (it is copied into the guest's heap). */
 export const MAX_INPUT_BYTES = 32 * MiB;
+/** Output files one job may return (threat: a harvest of 100,000 tiny files swamping the caller). */
+export const MAX_OUTPUT_FILES = 1000;
 
 /** A job's full limits: its own, over the sandbox's defaults, over the built-in defaults. */
 export function resolveLimits(language: Language, sandbox: Partial<Limits> | undefined, job: Partial<Limits> | undefined): Limits {

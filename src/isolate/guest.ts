@@ -11,7 +11,6 @@ import type { CallAnswer, CapabilityCall } from "../contract/calls.ts";
 import { crashed, killed, memoryExceeded, valueTooBig, type Outcome } from "../contract/outcomes.ts";
 
 import type { WireJob } from "../contract/admitted.ts";
-import { valueCapBytes } from "../contract/limits.ts";
 import { harvestFiles, type HarvestedFile } from "../vfs/harvest.ts";
 import { ivmOptions } from "./ivm-options.ts";
 import { JobLimits } from "./limits.ts";
@@ -65,45 +64,6 @@ function optionalFunction(api: ivm.Reference, name: string): ivm.Reference | nul
   if (ref.typeof === "function") return ref;
   ref.release();
   return null;
-}
-
-/**
- * What the prelude's `start(spec)` gets for one run, the same shape for every guest kind: one plain
- * object of strings, numbers and file bytes, copied into the isolate (never a Reference). The
- * prelude reads it field by field, own properties only (runner.js `readRunSpec`).
- */
-export interface GuestRunSpec {
-  /** A Python job's source; a JavaScript job's module is compiled and linked by the host instead. */
-  code?: string;
-  /** The job's input as JSON; absent when it has none. */
-  inputJson?: string;
-  envJson: string;
-  jobId: string;
-  /** The largest value the job may return, in bytes of JSON. */
-  maxValueBytes: number;
-  /** The job's memory cap, for what isolated-vm does not count (a Python guest's WebAssembly memory). */
-  memoryBytes: number;
-  capabilitiesJson: string;
-  /** Written under /home/user before the job's code runs. */
-  files: { path: string; bytes: Uint8Array }[];
-  maxFsBytes: number;
-  /** The guest lives on for the session's next run. */
-  session: boolean;
-}
-
-export function runSpec(job: WireJob): GuestRunSpec {
-  const spec: GuestRunSpec = {
-    envJson: JSON.stringify(job.env),
-    jobId: job.id,
-    maxValueBytes: valueCapBytes(job.limits),
-    memoryBytes: job.limits.memoryMb * 1024 * 1024,
-    capabilitiesJson: JSON.stringify(job.capabilities),
-    files: job.files,
-    maxFsBytes: job.limits.maxFsBytes,
-    session: job.session !== undefined,
-  };
-  if (job.inputJson !== undefined) spec.inputJson = job.inputJson;
-  return spec;
 }
 
 export abstract class IsolateGuest<K extends PreludeKind = PreludeKind> {

@@ -4,7 +4,8 @@
 import { randomBytes } from "node:crypto";
 import type ivm from "isolated-vm";
 import type { WireJob } from "../contract/admitted.ts";
-import { door, IsolateGuest, runSpec, type GuestOutcome } from "./guest.ts";
+import { runSpec } from "../contract/run-spec.ts";
+import { door, IsolateGuest, type GuestOutcome } from "./guest.ts";
 import { importError } from "./imports.ts";
 import { ivmOptions } from "./ivm-options.ts";
 import type { KindDoors } from "./prelude.ts";
@@ -95,7 +96,7 @@ export class JsGuest extends IsolateGuest<"javascript"> {
     // costs ~1 ms here, more than most jobs. Between slices (awaits, timers) the guest is idle and the
     // JobLimits watchdog runs. The runner starts first and waits for the entry hook, so top-level
     // await is honoured.
-    const spec = runSpec(job);
+    const spec = runSpec(job, { withCode: false });
     this.start.applySync(undefined, [spec], ivmOptions({ arguments: { copy: true }, timeout: this.remaining() }));
     let envelope: unknown;
     try {

@@ -7,7 +7,8 @@ import ivm from "isolated-vm";
 import { InterruptBuffer } from "./interrupt.ts";
 import type { WireJob } from "../contract/admitted.ts";
 import { wallTimeout } from "../contract/outcomes.ts";
-import { door, IsolateGuest, runSpec, type GuestOutcome } from "../isolate/guest.ts";
+import { runSpec } from "../contract/run-spec.ts";
+import { door, IsolateGuest, type GuestOutcome } from "../isolate/guest.ts";
 import { ivmOptions } from "../isolate/ivm-options.ts";
 import type { KindDoors } from "../isolate/prelude.ts";
 import { RUNNER_FILES } from "./snapshot-file.ts";
@@ -173,7 +174,7 @@ export class PythonGuest extends IsolateGuest<"python"> {
   protected async execute(job: WireJob): Promise<Omit<GuestOutcome, "usage">> {
     // A session's interpreter runs again: no soft stop of an earlier run may linger.
     this.#interrupt.clear();
-    const spec = { ...runSpec(job), code: job.code };
+    const spec = runSpec(job, { withCode: true });
     this.start.applySync(undefined, [spec], ivmOptions({ arguments: { copy: true }, timeout: this.remaining() }));
     let envelope: unknown = this.poll.applySync(undefined, [], ivmOptions({ result: { copy: true } }));
     if (envelope === undefined) envelope = await this.wait.apply(undefined, [], ivmOptions({ result: { promise: true, copy: true } }));

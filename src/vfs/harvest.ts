@@ -2,6 +2,7 @@
 // Output files handed back by a guest (or a container's runner), checked before they reach the
 // caller: the guest produced this list, so every entry is validated, named safely and capped.
 import { outputFilesTooLarge, tooManyOutputFiles, type Outcome } from "../contract/outcomes.ts";
+import { MAX_OUTPUT_FILES } from "../contract/limits.ts";
 import { mimeTypeFor } from "./mime.ts";
 import { outputPath } from "./paths.ts";
 
@@ -11,8 +12,7 @@ export interface HarvestedFile {
   mimeType: string;
 }
 
-/** Output files one job may return (threat: a harvest of 100,000 tiny files swamping the caller). */
-export const MAX_OUTPUT_FILES = 1000;
+export { MAX_OUTPUT_FILES };
 
 /** The checked files, or the output_limit outcome the job ends with. */
 export function harvestFiles(raw: unknown, maxBytes: number): { files: HarvestedFile[] } | Outcome {

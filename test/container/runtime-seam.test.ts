@@ -62,11 +62,15 @@ describe("container backend over another runtime", () => {
     expect(runtime.started[0]!.disposed).toBe(1);
   });
 
-  it("sends the admitted job's files as they are, with the value cap of contract/limits", async () => {
+  it("sends the run spec every runner gets (contract/run-spec): the admitted job's files as they are, the value cap of contract/limits", async () => {
     const b = await make();
     const j = freezeJob({ ...job("value:1"), files: [{ path: "in/a.csv", bytes: new Uint8Array([104, 105]) }] });
     await b.run(j, io());
-    expect(runtime.started[0]!.received[0]).toMatchObject({ files: { "in/a.csv": "aGk=" }, maxValueBytes: 16 << 20, session: false });
+    expect(runtime.started[0]!.received[0]).toMatchObject({
+      files: [{ path: "in/a.csv", base64: "aGk=" }],
+      maxValueBytes: 16 << 20,
+      session: false,
+    });
   });
 
   it("stops a silent job at the wall clock in the isolate's words, killing and disposing its guest", async () => {
