@@ -35,13 +35,17 @@ export interface Admission {
 export async function admit(raw: Job, door: DoorContext, started: number): Promise<Admission | RunResult> {
   const wall = () => ({ wallMs: performance.now() - started });
   const refuse = (o: Outcome) => statusResult(o, wall());
-  const parsed = JobSchema.safeParse(raw);
+  // The caller's object is read here and only here: a getter or Proxy trap that throws is the job's
+  // content, answered as rejected (run never throws for a job's content).
+  const parsed = readCaller("(job)", () => JobSchema.safeParse(raw));
+  if ("status" in parsed) return refuse(parsed);
   if (!parsed.success) return refuse(rejected("InvalidJob", describeIssue(parsed.error)));
   const j = parsed.data;
   const input = inputJson(j.input);
   if (typeof input === "object") return refuse(input);
   const limits = resolveLimits(j.language, door.defaultLimits, j.limits);
-  const files = jobFiles(j.files, limits.maxFsBytes);
+  const files = readCaller("files", () => jobFiles(j.files, limits.maxFsBytes));
+  if ("status" in files) return refuse(files);
   if ("error" in files) return refuse(rejected("InvalidJob", files.error));
   if (j.signal?.aborted) return refuse(abortedBeforeStart());
   const bindings = { ...door.bindings, ...j.bindings };
@@ -70,6 +74,16 @@ export async function admit(raw: Job, door: DoorContext, started: number): Promi
     ...(j.session !== undefined ? { session: j.session } : {}),
   });
   return { job, parsed: j, bindings };
+}
+
+/** Runs `read` over the caller's values; what it throws becomes an InvalidJob naming `field`. */
+function readCaller<T extends object>(field: string, read: () => T): T | Outcome {
+  try {
+    return read();
+  } catch (e) {
+    const why = e instanceof Error ? e.message : typeof e;
+    return rejected("InvalidJob", `${field}: could not be read (${String(why).slice(0, 200)})`);
+  }
 }
 
 /** The job's own copy (it is frozen with the job; the MCP listing may change under later jobs). */

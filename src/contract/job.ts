@@ -31,6 +31,18 @@ export type Bindings = z.infer<typeof BindingsSchema>;
 const envKey = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "env names are [A-Za-z_][A-Za-z0-9_]*");
 const fn = <T>() => z.custom<T>((v) => typeof v === "function", { message: "must be a function" });
 
+const abortedGetter = Object.getOwnPropertyDescriptor(AbortSignal.prototype, "aborted")!.get!;
+/** A real AbortSignal: `instanceof` alone passes Object.create(AbortSignal.prototype), whose use throws later. */
+function isAbortSignal(v: unknown): boolean {
+  if (!(v instanceof AbortSignal)) return false;
+  try {
+    abortedGetter.call(v);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const JobSchema = z.strictObject({
   language: LanguageSchema,
   code: z.string().max(MAX_CODE_BYTES, `code is larger than ${MAX_CODE_BYTES} bytes`),
@@ -41,7 +53,7 @@ export const JobSchema = z.strictObject({
   limits: PartialLimitsSchema.optional(),
   backend: BackendChoiceSchema.optional(),
   session: z.string().min(1).max(256).optional(),
-  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, { message: "must be an AbortSignal" }).optional(),
+  signal: z.custom<AbortSignal>(isAbortSignal, { message: "must be an AbortSignal" }).optional(),
   onStdout: fn<(line: string) => void>().optional(),
   onStderr: fn<(line: string) => void>().optional(),
 });

@@ -1,0 +1,151 @@
+// Red-team findings against the refactor (contract, door, registry, lockdown): each test names one
+// attack by a hostile guest or a hostile caller and asserts what the README promises. They were
+// written to fail on the code they were found in; see the report in the commit message.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSandbox, type Job, type Sandbox } from "../../src/index.ts";
+import { expectHealthy } from "./helpers.ts";
+import { expectPyHealthy, pyAttack } from "./python-helpers.ts";
+
+let sandbox: Sandbox;
+beforeAll(async () => {
+  sandbox = await createSandbox({ concurrency: 2, warm: { javascript: 1, python: 1 } });
+}, 60_000);
+afterAll(async () => {
+  await sandbox?.close();
+});
+
+const MiB = 1024 * 1024;
+
+describe("Python memory: one cap, however the guest splits its allocations", () => {
+  it("WebAssembly memory (Python objects) plus JS ArrayBuffers (import js) together stay under memoryMb", async () => {
+    // ~90 MB in the interpreter's WebAssembly memory (checked against memoryMb by Memory.grow) and
+    // ~90 MB of ArrayBuffers in the isolate's heap (checked against memoryMb by isolated-vm): each
+    // is under 128 MB, together they are ~210 MB, and usage.memoryPeakBytes counts only the second.
+    const { r } = await pyAttack(sandbox, {
+      code: [
+        "import js, pyodide_js",
+        "chunks = [bytearray(1024*1024) for _ in range(90)]",
+        "for c in chunks: c[::4096] = b'\\x01' * 256",
+        "arrs = [js.Uint8Array.new(1024*1024) for _ in range(90)]",
+        "for a in arrs: a.fill(1)",
+        "{'wasm_mb': pyodide_js._module.HEAP8.length // 2**20, 'js_mb': len(arrs)}",
+      ].join("\n"),
+      limits: { memoryMb: 128, timeoutMs: 10_000 },
+    });
+    if (r.status === "ok") {
+      const held = ((r.value as { wasm_mb: number; js_mb: number }).wasm_mb + 90) * MiB;
+      // An ok result must at least not under-report what the guest held.
+      expect(r.usage.memoryPeakBytes ?? 0).toBeGreaterThanOrEqual(held);
+    }
+    expect(r.status).toBe("memory");
+  }, 30_000);
+
+  it("pyodide_js._module.wasmTable.grow(9e6) is a memory outcome, not a wedged thread reported as timeout with cpuMs 0", async () => {
+    const t = performance.now();
+    const { r } = await pyAttack(sandbox, {
+      code: "import pyodide_js\npyodide_js._module.wasmTable.grow(9_000_000)\n'grew'",
+      limits: { memoryMb: 128, timeoutMs: 3000 },
+    });
+    // What happened: the grow (~250 MB of host memory for a 128 MB job) wedged the worker thread
+    // until the wall clock; the thread was replaced and the job reported timeout, cpuMs 0.
+    expect(r.status).toBe("memory");
+    expect(performance.now() - t).toBeLessThan(3000);
+  }, 30_000);
+});
+
+describe("statuses tell the truth: the Python soft stop", () => {
+  it("a job that catches KeyboardInterrupt at its deadline and clears the shared interrupt buffer's SENT slot is timeout, not ok", async () => {
+    // The interrupt buffer (src/python/interrupt.ts) holds Pyodide's signal slot AND the host's
+    // "the soft stop was sent" slot in one SharedArrayBuffer that the guest can reach
+    // (Module.Py_EmscriptenSignalBuffer.buffer). Clearing slot 1 erases the host's own record.
+    const { r } = await pyAttack(sandbox, {
+      code: [
+        "import js, pyodide_js",
+        "slots = js.Int32Array.new(pyodide_js._module.Py_EmscriptenSignalBuffer.buffer)",
+        "n = 0",
+        "try:",
+        "    while True:",
+        "        n += 1",
+        "except KeyboardInterrupt:",
+        "    slots[1] = 0",
+        "    slots[0] = 0",
+        "'finished after my deadline'",
+      ].join("\n"),
+      limits: { timeoutMs: 1500, memoryMb: 128 },
+    });
+    expect(r.usage.wallMs).toBeGreaterThanOrEqual(1500);
+    expect(r.status).toBe("timeout");
+  }, 30_000);
+});
+
+describe("the door: run() answers a job's content with a RunResult, never a throw", () => {
+  const odd: Record<string, () => unknown> = {
+    "a job whose code getter throws": () => ({
+      language: "javascript",
+      get code(): string {
+        throw new Error("getter boom");
+      },
+    }),
+    "a Proxy job whose ownKeys trap throws": () =>
+      new Proxy(
+        { language: "javascript", code: "1" },
+        {
+          ownKeys() {
+            throw new Error("ownKeys boom");
+          },
+        },
+      ),
+    "a fake AbortSignal (Object.create(AbortSignal.prototype))": () => ({
+      language: "javascript",
+      code: "1",
+      signal: Object.create(AbortSignal.prototype) as AbortSignal,
+    }),
+    "files whose Uint8Array is a Proxy with a throwing iterator": () => ({
+      language: "javascript",
+      code: "1",
+      files: {
+        a: new Proxy(new Uint8Array(4), {
+          get(t, k) {
+            if (k === Symbol.iterator) throw new Error("iterator boom");
+            return Reflect.get(t, k) as unknown;
+          },
+        }),
+      },
+    }),
+    "a Proxy as files whose getOwnPropertyDescriptor trap throws": () => ({
+      language: "javascript",
+      code: "1",
+      files: new Proxy(
+        { a: "x" },
+        {
+          getOwnPropertyDescriptor() {
+            throw new Error("gopd boom");
+          },
+        },
+      ),
+    }),
+  };
+  for (const [name, make] of Object.entries(odd)) {
+    it(`${name} is rejected (InvalidJob), not thrown`, async () => {
+      let r;
+      try {
+        r = await sandbox.run(make() as Job);
+      } catch (e) {
+        expect.fail(`run() threw: ${(e as Error).message}`);
+      }
+      expect(r.status).toBe("rejected");
+      expect(r.error?.name).toBe("InvalidJob");
+      await expectHealthy(sandbox);
+    });
+  }
+
+  it("TypeScript of 10,000 duplicate declarations on one line (100 KB) is answered within its timeoutMs, not after ~40 s of host work", async () => {
+    // esbuild reports every duplicate, each error carrying the whole 100 KB line: the door spends
+    // tens of seconds (and, at 40,000, stops esbuild's service) before any limit of the job applies.
+    const t = performance.now();
+    const r = await sandbox.run({ language: "typescript", code: "let x = 1;".repeat(10_000), limits: { timeoutMs: 1000 } });
+    expect(r.status).not.toBe("ok");
+    expect(performance.now() - t).toBeLessThan(5000);
+    await expectPyHealthy(sandbox);
+  }, 120_000);
+});
