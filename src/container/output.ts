@@ -3,7 +3,7 @@
 // maxOutputBytes rule, streamed per line), output files assembled from chunk frames and then put
 // through harvestFiles (the same name checks, dedupe, sort and caps as an isolate's files).
 import type { JobIO } from "../contract/backend.ts";
-import { outputFilesTooLarge, tooManyOutputFiles, type Outcome } from "../contract/outcomes.ts";
+import { outputFilesTooLarge, protocolError, tooManyOutputFiles, type Outcome } from "../contract/outcomes.ts";
 import type { OutputFile } from "../contract/result.ts";
 import { OutputCap } from "../output/cap.ts";
 import { harvestFiles, MAX_OUTPUT_FILES } from "../vfs/harvest.ts";
@@ -37,32 +37,45 @@ export class OutputText {
 }
 
 /**
- * Files from `file` frames, assembled while the job runs. The runner caps them itself, but the job
- * can forge frames, so the bytes held here are capped as they arrive (threat: chunk frames in a
- * loop filling the embedding process's memory), and the finished list goes through harvestFiles.
+ * Files from `file` frames, assembled while the job runs. The runner sends one file at a time, in
+ * chunks, and caps them itself; but the job shares the runner's process and can forge frames, so
+ * what is held here is bounded by the bytes of the files, never by the number of frames (threat:
+ * empty or one-byte chunk frames, or never-finished files, in a loop filling the embedding
+ * process's memory): one file is open at a time, its chunks are copied into one growing buffer as
+ * they come, and the finished list goes through harvestFiles.
  */
 export class OutputFiles {
   readonly #maxBytes: number;
   readonly #done: { path: string; bytes: Uint8Array }[] = [];
-  readonly #open = new Map<string, Buffer[]>();
+  #open: { path: string; buffer: Buffer; length: number } | undefined;
   #bytes = 0;
 
   constructor(maxBytes: number) {
     this.#maxBytes = maxBytes;
   }
 
-  /** One chunk of `path` (`end`: its last); an Outcome once a cap is crossed. */
+  /** One chunk of `path` (`end`: its last); an Outcome once a cap is crossed or the frames are forged. */
   add(path: string, data: string, end: boolean): Outcome | undefined {
     const chunk = Buffer.from(data, "base64");
     this.#bytes += chunk.length;
     if (this.#bytes > this.#maxBytes) return outputFilesTooLarge(this.#maxBytes);
-    const parts = this.#open.get(path) ?? [];
-    parts.push(chunk);
-    this.#open.set(path, parts);
+    if (this.#open && this.#open.path !== path) return protocolError("chunks of two output files at once");
+    if (!this.#open) {
+      if (this.#done.length >= MAX_OUTPUT_FILES) return tooManyOutputFiles(`more than ${MAX_OUTPUT_FILES}`, MAX_OUTPUT_FILES);
+      this.#open = { path, buffer: Buffer.alloc(Math.min(Math.max(chunk.length, 4096), this.#maxBytes)), length: 0 };
+    }
+    const open = this.#open;
+    if (open.length + chunk.length > open.buffer.length) {
+      // Doubling, capped by maxFsBytes: amortised copies, and never more than twice the file held.
+      const grown = Buffer.alloc(Math.min(Math.max(open.buffer.length * 2, open.length + chunk.length), this.#maxBytes));
+      open.buffer.copy(grown, 0, 0, open.length);
+      open.buffer = grown;
+    }
+    chunk.copy(open.buffer, open.length);
+    open.length += chunk.length;
     if (!end) return undefined;
-    this.#open.delete(path);
-    if (this.#done.length >= MAX_OUTPUT_FILES) return tooManyOutputFiles(`more than ${MAX_OUTPUT_FILES}`, MAX_OUTPUT_FILES);
-    this.#done.push({ path, bytes: Buffer.concat(parts) }); // harvestFiles copies it out of Node's pool
+    this.#open = undefined;
+    this.#done.push({ path, bytes: open.buffer.subarray(0, open.length) }); // harvestFiles copies it out
     return undefined;
   }
 
