@@ -2,6 +2,7 @@
 // host thread and the worker thread running a job, over the job's MessagePort.
 import type { CallAnswer, CapabilityCall } from "../contract/calls.ts";
 import type { RunResult } from "../contract/result.ts";
+import type { InterruptShared } from "../python/interrupt.ts";
 
 /** host thread → worker */
 export type ToWorker = { t: "abort" } | { t: "answer"; callId: number; answer: CallAnswer };
@@ -10,7 +11,7 @@ export type ToWorker = { t: "abort" } | { t: "answer"; callId: number; answer: C
  * `wake`: the job's wake buffer (./wake.ts).
  */
 export type FromWorker =
-  | { t: "started"; interrupt?: SharedArrayBuffer; wake: SharedArrayBuffer }
+  | { t: "started"; interrupt?: InterruptShared; wake: SharedArrayBuffer }
   | { t: "out"; fd: 1 | 2; lines: string[] }
   | { t: "call"; call: CapabilityCall }
   | { t: "result"; result: RunResult };

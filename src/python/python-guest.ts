@@ -4,7 +4,7 @@
 // snapshot when one is given (~0.3 s) or cold (~2 s); each job gets its own interpreter.
 import { readFileSync } from "node:fs";
 import ivm from "isolated-vm";
-import { InterruptBuffer } from "./interrupt.ts";
+import { InterruptBuffer, type InterruptShared } from "./interrupt.ts";
 import type { WireJob } from "../contract/admitted.ts";
 import { wallTimeout } from "../contract/outcomes.ts";
 import { runSpec } from "../contract/run-spec.ts";
@@ -92,9 +92,9 @@ export class PythonGuest extends IsolateGuest<"python"> {
   protected readonly kind = "python";
   protected override readonly hardStopGraceMs = SOFT_STOP_GRACE_MS;
   readonly #interrupt = new InterruptBuffer();
-  /** The interrupt buffer's bytes: shared with the isolate (Pyodide's) and, per job, with the host thread. */
-  get interrupt(): SharedArrayBuffer {
-    return this.#interrupt.buffer;
+  /** The interrupt buffers, for the host thread (only `signal` is shared with the isolate: Pyodide's). */
+  get interrupt(): InterruptShared {
+    return this.#interrupt.shared;
   }
 
   /**
@@ -146,7 +146,7 @@ export class PythonGuest extends IsolateGuest<"python"> {
           createPyodideModule.derefInto(),
           assetText("pyodide-lock.json"),
           interpreterWasm().copyInto(),
-          new ivm.ExternalCopy(this.interrupt).copyInto({ release: true }),
+          new ivm.ExternalCopy(this.#interrupt.signal).copyInto({ release: true }),
           ...snapshotArguments(snapshot),
         ],
         ivmOptions({ result: { promise: true, copy: true }, timeout: BOOT_TIMEOUT_MS }),
