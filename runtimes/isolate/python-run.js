@@ -42,15 +42,17 @@ function callPythonRunner(bridge, pyodide, entry, files, spec) {
 }
 
 /**
- * The runs of one interpreter. `entry`: the runner's entry points (python.js); `setMemoryCap`: the
+ * The runs of one interpreter. `entry`: the runner's entry points (python.js); `memoryCap`: the
  * WebAssembly growth cap (python-shims.js), set to each run's memory limit.
  */
-function makePythonRun(bridge, pyodide, entry, timers, uncaught, setMemoryCap) {
+function makePythonRun(bridge, pyodide, entry, timers, uncaught, memoryCap) {
   const files = makePythonFiles(pyodide.FS);
   let settled;
   let settle;
   let done;
-  const finish = (envelope) => {
+  const finish = (outcome) => {
+    // A job that died of a refused growth (it raised RangeError, not MemoryError, through a table).
+    const envelope = outcome.kind === "error" && memoryCap.refused() ? record({ kind: "memory" }) : outcome;
     // Output files travel with the envelope (no second call into the isolate); none after a MemoryError.
     if (envelope.kind !== "memory") {
       try {
@@ -66,7 +68,7 @@ function makePythonRun(bridge, pyodide, entry, timers, uncaught, setMemoryCap) {
   function start(rawSpec) {
     const spec = readRunSpec(rawSpec);
     if (spec.code === undefined) throw new $TypeError("isobox: a Python run spec has no code");
-    setMemoryCap(spec.memoryBytes);
+    memoryCap.set(spec.memoryBytes);
     settled = undefined;
     done = new $Promise((r) => {
       settle = r;

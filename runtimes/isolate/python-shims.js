@@ -6,17 +6,39 @@ const PAGE = 65536;
 const LOADER_GLOBALS = ["read", "readbuffer", "load", "WorkerGlobalScope"];
 
 // Threat: WebAssembly memory is outside isolated-vm's memoryLimit. Every grow is checked here;
-// Python then gets MemoryError (Emscripten treats a failed grow as out of memory).
+// Python then gets MemoryError (Emscripten treats a failed grow as out of memory). A function
+// table's entries are host memory too (measured: ~30 bytes each; Pyodide boots with ~14,000), and
+// `pyodide_js._module.wasmTable` is reachable from Python: its growth is charged against the same
+// cap, so a 9,000,000-entry grow is refused instead of wedging the thread for the wall clock.
+const TABLE_ENTRY_BYTES = 32;
+
 function capMemoryGrowth(W) {
   let memoryCap = Infinity;
+  let refused = false;
+  const refuse = (what) => {
+    refused = true;
+    return new $RangeError(what + ": over the job's memory limit");
+  };
   const grow = W.Memory.prototype.grow;
   W.Memory.prototype.grow = function (pages) {
     const n = $Number(pages); // coerced once: a valueOf that answers differently twice gets nowhere
-    if (this.buffer.byteLength + n * PAGE > memoryCap) throw new $RangeError("WebAssembly.Memory.grow(): over the job's memory limit");
+    if (this.buffer.byteLength + n * PAGE > memoryCap) throw refuse("WebAssembly.Memory.grow()");
     return $Reflect_apply(grow, this, [n]);
   };
-  return (bytes) => {
-    memoryCap = bytes;
+  const growTable = W.Table.prototype.grow;
+  W.Table.prototype.grow = function (entries, ...rest) {
+    const n = $Number(entries);
+    if ((this.length + n) * TABLE_ENTRY_BYTES > memoryCap) throw refuse("WebAssembly.Table.grow()");
+    return $Reflect_apply(growTable, this, [n, ...rest]);
+  };
+  return {
+    /** Each run's cap; a refusal of the run before is forgotten. */
+    set(bytes) {
+      memoryCap = bytes;
+      refused = false;
+    },
+    /** Whether a growth was refused during this run (a job that raised on it ended out of memory). */
+    refused: () => refused,
   };
 }
 
@@ -53,10 +75,10 @@ function installBootShims(asset) {
     throw new $Error("load() is not available: " + path);
   });
   compileSynchronously(W, WASM_MARKER, () => precompiled);
-  const setMemoryCap = capMemoryGrowth(W);
+  const memoryCap = capMemoryGrowth(W);
   return {
     W,
-    setMemoryCap,
+    memoryCap,
     usePrecompiled(wasm) {
       if (wasm instanceof W.Module) precompiled = wasm;
     },

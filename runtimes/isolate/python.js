@@ -76,7 +76,7 @@ function installPython(bridge) {
     dropSnapshotCopy(pyodide, options);
     snapshot = pages = layout = undefined;
     rekeyExpatSalt(pyodide);
-    runs = makePythonRun(bridge, pyodide, startRunner(bridge, pyodide, interrupt), timers, uncaught, shims.setMemoryCap);
+    runs = makePythonRun(bridge, pyodide, startRunner(bridge, pyodide, interrupt), timers, uncaught, shims.memoryCap);
     shims.removeLoaderGlobals();
     // The same locks as a JavaScript guest's (lockdown.js), WebAssembly's included: from here on
     // Pyodide runs on its own references. Before any job code, for a cold and a restored interpreter
