@@ -34,28 +34,29 @@ export interface Admission {
 
 export async function admit(raw: Job, door: DoorContext, started: number): Promise<Admission | RunResult> {
   const wall = () => ({ wallMs: performance.now() - started });
-  const refuse = (o: Outcome) => statusResult(o, wall());
+  const answer = (o: Outcome) => statusResult(o, wall());
   // The caller's object is read here and only here: a getter or Proxy trap that throws is the job's
   // content, answered as rejected (run never throws for a job's content).
   const parsed = readCaller("(job)", () => JobSchema.safeParse(raw));
-  if ("status" in parsed) return refuse(parsed);
-  if (!parsed.success) return refuse(rejected("InvalidJob", describeIssue(parsed.error)));
+  if ("status" in parsed) return answer(parsed);
+  if (!parsed.success) return answer(rejected("InvalidJob", describeIssue(parsed.error)));
   const j = parsed.data;
   const input = inputJson(j.input);
-  if (typeof input === "object") return refuse(input);
+  if (typeof input === "object") return answer(input);
   const limits = resolveLimits(j.language, door.defaultLimits, j.limits);
   const files = readCaller("files", () => jobFiles(j.files, limits.maxFsBytes));
-  if ("status" in files) return refuse(files);
-  if ("error" in files) return refuse(rejected("InvalidJob", files.error));
-  if (j.signal?.aborted) return refuse(abortedBeforeStart());
+  if ("status" in files) return answer(files);
+  if ("error" in files) return answer(rejected("InvalidJob", files.error));
+  if (j.signal?.aborted) return answer(abortedBeforeStart());
   const bindings = { ...door.bindings, ...j.bindings };
   const clash = Object.keys(bindings).find((name) => Object.hasOwn(door.mcpNames, name));
-  if (clash) return refuse(rejected("InvalidJob", `bindings.${clash}: an MCP server has the same name`));
+  if (clash) return answer(rejected("InvalidJob", `bindings.${clash}: an MCP server has the same name`));
   const filename = FILENAMES[j.language];
   let code = j.code;
   let sourceMap: string | undefined;
   if (j.language === "typescript") {
-    const t = await transpileTypeScript(j.code, filename);
+    const t = await transpileTypeScript(j.code, filename, limits.timeoutMs);
+    if ("status" in t) return answer(t);
     if ("error" in t) return buildResult({ status: "error", error: t.error, usage: wall() });
     ({ code, sourceMap } = t);
   }
