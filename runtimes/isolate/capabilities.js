@@ -51,7 +51,13 @@ function makeAsyncCalls(callDoor) {
     }
     p.resolve(value);
   }
-  return { call, settle };
+  // A session guest's next run: the calls the last run left waiting will never be answered (the
+  // host dropped them with that run), so they fail now rather than hang whoever awaits them.
+  function abandon() {
+    pending.forEach((p) => p.reject(callError("AbortError", "The run that made this call has ended")));
+    pending.clear();
+  }
+  return { call, settle, abandon };
 }
 
 /** The `isobox:host` namespace: a function per binding, an object of tool functions per MCP server. */

@@ -164,6 +164,7 @@ function makeRunner(entryName, timers, uncaught, calls) {
     const spec = readRunSpec(rawSpec);
     settled = undefined;
     timers.reset();
+    calls.abandon();
     let settle;
     done = new $Promise((r) => {
       settle = r;

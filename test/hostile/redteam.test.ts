@@ -126,3 +126,34 @@ describe("the door: run() answers a job's content with a RunResult, never a thro
     await expectPyHealthy(sandbox);
   }, 120_000);
 });
+
+describe("sessions: a call left waiting by an earlier run", () => {
+  it("fails with AbortError in the next run instead of hanging whoever awaits it until the wall clock", async () => {
+    const { z } = await import("zod");
+    const own = await createSandbox({
+      concurrency: 1,
+      warm: { javascript: 1 },
+      bindings: { slow: { input: z.object({}), handler: () => new Promise((r) => setTimeout(() => r(1), 60_000)) } },
+    });
+    try {
+      const first = await own.run({
+        language: "javascript",
+        session: "left-waiting",
+        code: `import * as host from "isobox:host"; globalThis.left = host.slow({}); globalThis.left.catch(() => {});`,
+        limits: { timeoutMs: 2000 },
+      });
+      expect(first.status).toBe("ok");
+      const t = performance.now();
+      const second = await own.run({
+        language: "javascript",
+        session: "left-waiting",
+        code: `export default async () => { try { await globalThis.left; return "answered"; } catch (e) { return e.name; } }`,
+        limits: { timeoutMs: 5000 },
+      });
+      expect(second).toMatchObject({ status: "ok", value: "AbortError" });
+      expect(performance.now() - t).toBeLessThan(4000);
+    } finally {
+      await own.close();
+    }
+  }, 30_000);
+});
