@@ -8,7 +8,7 @@ import { describeIssue } from "../contract/issues.ts";
 import { JobSchema, type Bindings, type Job, type ParsedJob } from "../contract/job.ts";
 import { MAX_INPUT_BYTES, resolveLimits, type Limits } from "../contract/limits.ts";
 import { abortedBeforeStart, rejected, type Outcome } from "../contract/outcomes.ts";
-import { buildResult, statusResult, type RunResult } from "../contract/result.ts";
+import { buildResult, statusResult, type BackendName, type RunResult } from "../contract/result.ts";
 import { isolateAccepts } from "../host/backend.ts";
 import { jobFiles } from "../vfs/job-files.ts";
 import { transpileTypeScript } from "./typescript.ts";
@@ -34,7 +34,9 @@ export interface Admission {
 
 export async function admit(raw: Job, door: DoorContext, started: number): Promise<Admission | RunResult> {
   const wall = () => ({ wallMs: performance.now() - started });
-  const answer = (o: Outcome) => statusResult(o, wall());
+  // Refused at the door: answered in the name of the backend the caller asked for, if any.
+  const home = askedBackend(raw);
+  const answer = (o: Outcome) => ({ ...statusResult(o, wall()), backend: home });
   // The caller's object is read here and only here: a getter or Proxy trap that throws is the job's
   // content, answered as rejected (run never throws for a job's content).
   const parsed = readCaller("(job)", () => JobSchema.safeParse(raw));
@@ -75,6 +77,15 @@ export async function admit(raw: Job, door: DoorContext, started: number): Promi
     ...(j.session !== undefined ? { session: j.session } : {}),
   });
   return { job, parsed: j, bindings };
+}
+
+/** The backend a job names, read defensively (its getter may throw: that is for the parse to say). */
+function askedBackend(raw: Job): BackendName {
+  try {
+    return (raw as { backend?: unknown } | null)?.backend === "container" ? "container" : "isolate";
+  } catch {
+    return "isolate";
+  }
 }
 
 /** Runs `read` over the caller's values; what it throws becomes an InvalidJob naming `field`. */

@@ -181,8 +181,7 @@ class IsoboxSandbox implements Sandbox {
       },
       started,
     );
-    // Refused at the door: answered in the name of the backend the caller asked for, if any.
-    if (!("job" in admitted)) return job?.backend === "container" ? { ...admitted, backend: "container" } : admitted;
+    if (!("job" in admitted)) return admitted;
     // Threat: a run admitted while close() ran (TypeScript compiles asynchronously) must not start a
     // guest on a backend that is closing, or restart its host process after close.
     if (this.#closed) return statusResult(sandboxClosed(), wall());

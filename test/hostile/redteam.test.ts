@@ -89,6 +89,13 @@ describe("the door: run() answers a job's content with a RunResult, never a thro
         }),
       },
     }),
+    "a backend getter that throws on every read": () => ({
+      language: "python",
+      code: "1",
+      get backend(): never {
+        throw new Error("backend boom");
+      },
+    }),
     "a Proxy as files whose getOwnPropertyDescriptor trap throws": () => ({
       language: "javascript",
       code: "1",
