@@ -46,4 +46,24 @@ describe("close()", () => {
     expect(await running).toMatchObject({ status: "killed", error: { name: "SandboxClosed" } });
     expect(await sandbox.run({ language: "javascript", code: "1" })).toMatchObject({ status: "killed", error: { name: "SandboxClosed" } });
   });
+
+  it("a job whose signal aborts while its TypeScript compiles never starts: killed before it started", async () => {
+    const sandbox = await createSandbox({ concurrency: 1, warm: { javascript: 1 } });
+    try {
+      const abort = new AbortController();
+      const pending = sandbox.run({
+        language: "typescript",
+        code: "globalThis.ran = true; export default (): number => { while (true) {} }",
+        signal: abort.signal,
+        limits: { timeoutMs: 10_000 },
+      });
+      abort.abort();
+      const t = performance.now();
+      const r = await pending;
+      expect(r).toMatchObject({ status: "killed", error: { name: "AbortError", message: "The job was aborted before it started" } });
+      expect(performance.now() - t).toBeLessThan(2000);
+    } finally {
+      await sandbox.close();
+    }
+  });
 });

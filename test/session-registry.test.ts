@@ -65,10 +65,13 @@ describe("session registry", () => {
 
   it("rejects a run its session's backend cannot take, saying why, instead of splitting it (SessionBackend)", () => {
     const isolate = fakeBackend("isolate", (j) => !j.code.includes("pandas"));
+    const container = fakeBackend("container");
+    // The sandbox's router: the isolate when it takes the job, else the container.
+    const pick = (j: AdmittedJob) => (isolate.backend.accepts(j) === true ? isolate.backend : container.backend);
     const reg = new SessionRegistry(policy);
-    const a = reg.lease(job("s", { code: "x = 41" }), () => isolate.backend);
+    const a = reg.lease(job("s", { code: "x = 41" }), () => pick(job("s", { code: "x = 41" })));
     if ("backend" in a) a.done();
-    const b = reg.lease(job("s", { code: "import pandas" }), () => isolate.backend);
+    const b = reg.lease(job("s", { code: "import pandas" }), () => pick(job("s", { code: "import pandas" })));
     expect(b).toMatchObject({ status: "rejected", error: { name: "SessionBackend" } });
     expect("error" in b && b.error.message).toMatch(/lives in the isolate backend.*isolate cannot run it.*endSession/);
     const c = reg.lease(job("s", { backend: "container" }), () => isolate.backend);
@@ -124,6 +127,31 @@ describe("session registry", () => {
     await vi.advanceTimersByTimeAsync(4000);
     expect(ended).toEqual(["idle", "busy"]);
     expect(reg.size).toBe(0);
+  });
+
+  it("a later run goes where its first went when the router would send it there anyway (its default backend)", () => {
+    // No container backend: `import numpy` runs on the isolate (which explains the missing module),
+    // for the session's second run as for its first.
+    const isolate = fakeBackend("isolate", (j) => !j.code.includes("numpy"));
+    const reg = new SessionRegistry(policy);
+    const first = reg.lease(job("s", { code: "import numpy" }), () => isolate.backend);
+    expect("backend" in first && first.backend.name).toBe("isolate");
+    if ("backend" in first) first.done();
+    const second = reg.lease(job("s", { code: "import numpy" }), () => isolate.backend);
+    expect("backend" in second && second.backend.name).toBe("isolate");
+  });
+
+  it("a new session the router refuses ends no other session to make room", () => {
+    const { backend, ended } = fakeBackend("isolate");
+    const reg = new SessionRegistry(policy);
+    for (const id of ["a", "b"]) {
+      const l = reg.lease(job(id), () => backend);
+      if ("backend" in l) l.done();
+    }
+    const refused = reg.lease(job("c"), () => rejected("ContainerDisabled", "no container backend"));
+    expect(refused).toMatchObject({ status: "rejected", error: { name: "ContainerDisabled" } });
+    expect(ended).toEqual([]);
+    expect(reg.size).toBe(2);
   });
 
   it("endSession of an unknown id is a no-op; of a live one, ends it on its own backend", async () => {

@@ -62,7 +62,7 @@ function encodeValue(value, maxBytes) {
 }
 
 /**
- * The host's run spec (GuestRunSpec in src/isolate/guest.ts), read field by field: own properties
+ * The host's run spec (GuestRunSpec in src/contract/run-spec.ts), read field by field: own properties
  * of the expected type only (threat: a session's earlier run poisoned Object.prototype, and a field
  * absent from the copy would be read from there). A malformed spec fails the run before any of it.
  */

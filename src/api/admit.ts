@@ -9,7 +9,7 @@ import { JobSchema, type Bindings, type Job, type ParsedJob } from "../contract/
 import { MAX_INPUT_BYTES, resolveLimits, type Limits } from "../contract/limits.ts";
 import { abortedBeforeStart, rejected, type Outcome } from "../contract/outcomes.ts";
 import { buildResult, statusResult, type BackendName, type RunResult } from "../contract/result.ts";
-import { isolateAccepts } from "../host/backend.ts";
+import { moduleNeedingContainer } from "../python/imports.ts";
 import { jobFiles } from "../vfs/job-files.ts";
 import { transpileTypeScript } from "./typescript.ts";
 
@@ -108,7 +108,7 @@ function inputJson(input: unknown): string | undefined | Outcome {
   try {
     json = input === undefined ? undefined : JSON.stringify(input);
   } catch (e) {
-    return rejected("InvalidJob", `input: must be JSON-serializable (${(e as Error).message})`);
+    return rejected("InvalidJob", `input: must be JSON-serializable (${e instanceof Error ? e.message : String(e)})`);
   }
   if (json !== undefined && json.length > MAX_INPUT_BYTES)
     return rejected("InvalidJob", `input: larger than ${MAX_INPUT_BYTES} bytes of JSON`);
@@ -121,7 +121,5 @@ function inputJson(input: unknown): string | undefined | Outcome {
  */
 export function wantsContainer(job: Pick<Job, "language" | "code" | "files" | "backend">): boolean {
   if (job.language !== "python" || job.backend === "isolate") return false;
-  if (job.backend === "container") return true;
-  const files = Object.keys(job.files ?? {}).map((path) => ({ path, bytes: new Uint8Array() }));
-  return isolateAccepts({ language: "python", code: job.code, files, backend: "auto" }) !== true;
+  return job.backend === "container" || moduleNeedingContainer(job.code, job.files) !== undefined;
 }

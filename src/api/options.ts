@@ -34,11 +34,12 @@ export const SandboxOptionsSchema = z.strictObject({
         .positive()
         .max(7 * 24 * 3600 * 1000)
         .optional(),
+      // At most what one setTimeout can wait (~24.8 days): a longer one fires at once.
       maxAgeMs: z
         .number()
         .int()
         .positive()
-        .max(30 * 24 * 3600 * 1000)
+        .max(2 ** 31 - 1)
         .optional(),
     })
     .optional(),

@@ -9,7 +9,7 @@ import { IsoboxError, invalidOptions } from "../contract/errors.ts";
 import { describeIssue } from "../contract/issues.ts";
 import type { Bindings, Job, Language, ParsedJob } from "../contract/job.ts";
 import { DEFAULT_MAX_FS_BYTES, DEFAULT_MEMORY_MB } from "../contract/limits.ts";
-import { sandboxClosed, type Outcome } from "../contract/outcomes.ts";
+import { abortedBeforeStart, sandboxClosed, type Outcome } from "../contract/outcomes.ts";
 import { statusResult, type RunResult } from "../contract/result.ts";
 import { CallDispatcher, type HostCapabilities } from "../bindings/dispatcher.ts";
 import { bindingInputJsonSchema, describeCapabilities, type CapabilityEntry } from "../bindings/describe.ts";
@@ -223,6 +223,11 @@ class IsoboxSandbox implements Sandbox {
       stream: { stdout: !!parsed.onStdout, stderr: !!parsed.onStderr },
       signal: parsed.signal ? AbortSignal.any([parsed.signal, signal]) : signal,
     };
+    // Aborted while it was admitted (a TypeScript compile takes time) or waited: it never starts.
+    if (io.signal.aborted) {
+      calls.close();
+      return { ...statusResult(this.#closed ? sandboxClosed() : abortedBeforeStart()), backend: backend.name };
+    }
     try {
       // RunResult.backend is the name of the backend that ran the job, whatever it reported.
       const result = { ...(await backend.run(job, io)), backend: backend.name };

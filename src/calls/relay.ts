@@ -35,10 +35,6 @@ export class CallRelay {
     this.#maxInFlight = maxInFlight;
   }
 
-  get closed(): boolean {
-    return this.#closed;
-  }
-
   /** A call from the guest's side. Never throws; every call gets exactly one answer, unless closed. */
   relay(call: CapabilityCall): void {
     if (this.#closed) return;

@@ -15,7 +15,7 @@ import {
   type Outcome,
 } from "../contract/outcomes.ts";
 import type { ResultParts } from "../contract/result.ts";
-import { MAX_OUTPUT_FILES } from "../vfs/harvest.ts";
+import { MAX_OUTPUT_FILES } from "../contract/limits.ts";
 import type { ResultFrame } from "./frames.ts";
 import { describeExit, type ExitInfo } from "./runtime.ts";
 

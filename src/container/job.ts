@@ -86,7 +86,10 @@ class ContainerRun {
     const timer = setTimeout(() => this.#stop(wallTimeout(limits.timeoutMs)), limits.timeoutMs);
     const onAbort = () => this.#stop(killed());
     this.#signal.addEventListener("abort", onAbort, { once: true });
-    void this.#conn.exited.then((exit) => this.#settle({ kind: "exit", exit }));
+    // A session's connection outlives this run: its exit listener must not keep the run (its job,
+    // files and output) alive until the container ends, so it holds only this box, emptied after.
+    const onExit: { settle?: (exit: ExitInfo) => void } = { settle: (exit) => this.#settle({ kind: "exit", exit }) };
+    void this.#conn.exited.then((exit) => onExit.settle?.(exit));
     try {
       this.#conn.send(containerJobLine(runSpec(this.#job, { withCode: true })));
       const end = await this.#ending;
@@ -95,6 +98,7 @@ class ContainerRun {
     } finally {
       clearTimeout(timer);
       this.#signal.removeEventListener("abort", onAbort);
+      delete onExit.settle;
       detach();
     }
   }

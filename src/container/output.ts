@@ -6,7 +6,8 @@ import type { JobIO } from "../contract/backend.ts";
 import { outputFilesTooLarge, protocolError, tooManyOutputFiles, type Outcome } from "../contract/outcomes.ts";
 import type { OutputFile } from "../contract/result.ts";
 import { OutputCap } from "../output/cap.ts";
-import { harvestFiles, MAX_OUTPUT_FILES } from "../vfs/harvest.ts";
+import { MAX_OUTPUT_FILES } from "../contract/limits.ts";
+import { harvestFiles } from "../vfs/harvest.ts";
 
 /** stdout and stderr as the job printed them, up to maxOutputBytes together. */
 export class OutputText {

@@ -60,8 +60,6 @@ class JobDriver {
   #wake: WakeBuffer | null = null;
   #started = false;
   #wedged = false;
-  /** Set when this thread sent the soft stop: known here, whatever the guest did to its buffers. */
-  #softStopped = false;
   #settled = false;
   /** What the job printed, as streamed here: its result's text if the thread never sends one. */
   readonly #heard: Record<1 | 2, string> = { 1: "", 2: "" };
@@ -90,19 +88,9 @@ class JobDriver {
 
   #onMessage(m: FromWorker): void {
     if (m.t === "out") this.#onOut(m.fd, m.lines);
-    else if (m.t === "result") this.onSettled(this.#pastDeadline(m.result));
+    else if (m.t === "result") this.onSettled(m.result);
     else if (m.t === "call") this.#calls.relay(m.call);
     else if (m.t === "started") this.onStarted(m);
-  }
-
-  /**
-   * A Python job the host soft-stopped is over at its deadline: an `ok` or `error` that comes after
-   * is `timeout` (threat: a job catching KeyboardInterrupt and finishing as if on time).
-   */
-  #pastDeadline(result: RunResult): RunResult {
-    if (!this.#softStopped || (result.status !== "ok" && result.status !== "error")) return result;
-    const { value: _value, ...rest } = result;
-    return { ...rest, ...wallTimeout(this.#job.limits.timeoutMs), files: [] };
   }
 
   /** Lines of the job: kept (under the job's cap), and passed on if the caller streams that fd. */
@@ -142,10 +130,7 @@ class JobDriver {
     // interrupt buffer at the deadline (KeyboardInterrupt); isolated-vm stops it hard later.
     if (m.interrupt) {
       const interrupt = new InterruptBuffer(m.interrupt);
-      this.#after(timeoutMs, () => {
-        interrupt.set();
-        this.#softStopped = true;
-      });
+      this.#after(timeoutMs, () => interrupt.set());
     }
     // Threat: a worker thread stuck in host code past the deadline; kill the thread itself.
     this.#after(timeoutMs + WEDGED_GRACE_MS, () => {

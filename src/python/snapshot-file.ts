@@ -29,7 +29,14 @@ function bootSourcesHash(): string {
   return hash.digest("hex").slice(0, 12);
 }
 
+/** Computed once per process (two package.json reads and a hash of the boot sources: not per job). */
+let snapshotFile: string | undefined;
+
 export function pythonSnapshotFile(): string {
+  return (snapshotFile ??= snapshotFileName());
+}
+
+function snapshotFileName(): string {
   const pyodidePkg = require.resolve("pyodide/package.json");
   const isoboxPkg = new URL("../../package.json", import.meta.url).pathname;
   const marker = `${sep}node_modules${sep}`;
@@ -38,13 +45,19 @@ export function pythonSnapshotFile(): string {
 }
 
 let building = false;
+/** Seen on disk once: it is never removed while the process runs. */
+let present = false;
 
 /**
  * Build the snapshot cache in the background if it is missing (once per process). The builder is a
  * separate short-lived process: the sandbox host process itself may not write files.
  */
 export function ensurePythonSnapshot(): void {
-  if (building || existsSync(pythonSnapshotFile())) return;
+  if (building || present) return;
+  if (existsSync(pythonSnapshotFile())) {
+    present = true;
+    return;
+  }
   building = true;
   const ext = import.meta.url.endsWith(".ts") ? "ts" : "js";
   const builder = new URL(`./build-snapshot.${ext}`, import.meta.url).pathname;

@@ -22,10 +22,6 @@ export class BackendRouter<B extends Routable = Backend> {
     return this.#backends.find((b) => b.name === name);
   }
 
-  get backends(): readonly B[] {
-    return this.#backends;
-  }
-
   /**
    * The backend the caller named, if it is there and takes the job; for "auto", the first backend
    * that takes it, else the default one, which runs the job and explains in the guest's own terms

@@ -66,14 +66,15 @@ export class SessionRegistry {
     const id = job.session!;
     let s = this.#sessions.get(id);
     if (s) {
-      const refusal = this.#refusal(s, job);
+      const refusal = this.#refusal(s, job, pick);
       if (refusal) return refusal;
     } else {
+      // Picked before anything is evicted: a job the router refuses must not end another session.
+      const backend = pick();
+      if (!isBackend(backend)) return backend;
       if (this.#sessions.size >= this.#policy.max && !this.#evictOne()) {
         return rejected("TooManySessions", `session: all ${this.#policy.max} live sessions are busy; end one with endSession(id)`);
       }
-      const backend = pick();
-      if (!isBackend(backend)) return backend;
       s = this.#open(id, backend, job);
     }
     const record = s;
@@ -95,7 +96,7 @@ export class SessionRegistry {
     };
   }
 
-  #refusal(s: SessionRecord, job: AdmittedJob): Outcome | undefined {
+  #refusal(s: SessionRecord, job: AdmittedJob, pick: () => Backend | Outcome): Outcome | undefined {
     if (family(s.language) !== family(job.language)) {
       return rejected("SessionLanguage", `session: this session runs ${s.language}; start another session for ${job.language}`);
     }
@@ -106,7 +107,9 @@ export class SessionRegistry {
       );
     }
     const accepts = s.backend.accepts(job);
-    if (accepts !== true) {
+    // Declined for `auto` but where the router would send it anyway (its default backend, when no
+    // other takes the job): the same rule as the session's first run, which went there the same way.
+    if (accepts !== true && pick() !== s.backend) {
       return rejected(
         "SessionBackend",
         `session: this session lives in the ${s.backend.name} backend, which cannot run this job (${accepts.error.message}); end it with endSession(id), or start the session with backend: "container"`,

@@ -12,8 +12,6 @@ export interface HarvestedFile {
   mimeType: string;
 }
 
-export { MAX_OUTPUT_FILES };
-
 /** The checked files, or the output_limit outcome the job ends with. */
 export function harvestFiles(raw: unknown, maxBytes: number): { files: HarvestedFile[] } | Outcome {
   if (!Array.isArray(raw)) return { files: [] };

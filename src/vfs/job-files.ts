@@ -6,7 +6,8 @@ import { jobRelativePath } from "./paths.ts";
 /** Files one job may bring, and the entries its virtual filesystem may hold in all. */
 export const MAX_JOB_FILES = 10_000;
 
-export type JobFile = { path: string; bytes: Uint8Array<ArrayBuffer> };
+/** The door builds these mutable, then freezes them with the job (contract/admitted.ts JobFile). */
+type JobFile = { path: string; bytes: Uint8Array<ArrayBuffer> };
 
 export function jobFiles(
   files: Record<string, string | Uint8Array> | undefined,
