@@ -7,12 +7,25 @@ import { z } from "zod";
  * `kind` says which table `name` is looked up in: a binding, an MCP tool (`server\u0000tool`, so no
  * tool name can spell another server's) or the fetch capability.
  */
+export const MAX_CALL_NAME_CHARS = 1024;
+export const MAX_CALL_ARGS_CHARS = 9 * 1024 * 1024;
+
 export const CapabilityCallSchema = z.object({
   callId: z.number().int().nonnegative(),
   kind: z.enum(["binding", "mcp", "fetch"]),
-  name: z.string().max(1024),
-  argsJson: z.string().max(9 * 1024 * 1024),
+  name: z.string().max(MAX_CALL_NAME_CHARS),
+  argsJson: z.string().max(MAX_CALL_ARGS_CHARS),
 });
+
+/**
+ * Why a call cannot travel (it would fail the schema at the next hop and be dropped there, leaving
+ * the guest to wait its whole binding timeout), or null. Checked where a call leaves its guest.
+ */
+export function oversizedCall(name: string, argsJson: string): string | null {
+  if (name.length > MAX_CALL_NAME_CHARS) return `The capability's name is longer than ${MAX_CALL_NAME_CHARS} characters`;
+  if (argsJson.length > MAX_CALL_ARGS_CHARS) return `The call's arguments are larger than ${MAX_CALL_ARGS_CHARS} characters of JSON`;
+  return null;
+}
 export type CapabilityCall = z.infer<typeof CapabilityCallSchema>;
 
 /** The host's answer: a JSON result, or an error the guest sees as an exception (message only). */

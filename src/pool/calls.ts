@@ -13,7 +13,7 @@
 // always has) and nothing is posted. The host thread's CallRelay holds the same cap if this one fails.
 import { receiveMessageOnPort, type MessagePort } from "node:worker_threads";
 import { PendingAnswers, refusedCall, tooManyInFlight } from "../calls/relay.ts";
-import { MAX_CALLS_IN_FLIGHT, MCP_NAME_SEPARATOR, type CallAnswer, type CapabilityCall } from "../contract/calls.ts";
+import { MAX_CALLS_IN_FLIGHT, MCP_NAME_SEPARATOR, oversizedCall, type CallAnswer, type CapabilityCall } from "../contract/calls.ts";
 import type { GuestCalls } from "../isolate/guest.ts";
 import type { ToWorker } from "./thread-protocol.ts";
 import { WakeBuffer } from "./wake.ts";
@@ -65,8 +65,10 @@ export class CallChannel implements GuestCalls {
   }
 
   /** Threat: a guest calling in a loop to flood the host; the job's budget counts every call. */
-  #admit(): string | null {
+  #admit(name: string, argsJson: string): string | null {
     if (this.#closed) return "The job has ended";
+    const oversized = oversizedCall(name, argsJson);
+    if (oversized) return oversized;
     if (this.#made >= this.#limits.maxCalls) return `Binding call budget exhausted: at most ${this.#limits.maxCalls} calls per job`;
     this.#made++;
     return null;
@@ -78,7 +80,7 @@ export class CallChannel implements GuestCalls {
 
   /** A JavaScript guest's call: the answer comes later through `onAnswer`. Throws when refused. */
   callAsync(kind: CapabilityCall["kind"], name: string, argsJson: string, onAnswer: (a: CallAnswer) => void): void {
-    const refused = this.#admit();
+    const refused = this.#admit(name, argsJson);
     if (refused) throw new Error(refused);
     if (this.#inFlight >= MAX_CALLS_IN_FLIGHT) throw new RangeError(tooManyInFlight());
     const callId = this.#nextId++;
@@ -95,7 +97,7 @@ export class CallChannel implements GuestCalls {
    * deadline. Time spent here is wall time, not CPU: the thread sleeps in Atomics.wait.
    */
   callSync(kind: CapabilityCall["kind"], name: string, argsJson: string): CallAnswer {
-    const refused = this.#admit();
+    const refused = this.#admit(name, argsJson);
     if (refused) return refusedCall(refused);
     const blocking: { callId: number; answer?: CallAnswer } = { callId: this.#nextId++ };
     this.#blocking = blocking;
