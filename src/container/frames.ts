@@ -4,6 +4,7 @@
 // line checked by a schema, and lines are capped, so a forger can only ever fool (or fail) its own
 // job; it cannot grow the embedding process's memory (the MCP SDK's ReadBuffer: cap, then parse).
 import { z } from "zod";
+import { MAX_VALUE_DEPTH, nestedDeeperThan } from "../contract/limits.ts";
 import { CapabilityCallSchema } from "../contract/calls.ts";
 
 const text = z.string().max(1 << 20);
@@ -81,6 +82,9 @@ export class FrameReader {
   }
 
   #line(line: string, bytes: number): void {
+    // Before any parse: a frame nested deeper than any value may be is refused unparsed (threat: a
+    // forged result frame nested 1,000,000 deep overflowing the embedding process's stack).
+    if (nestedDeeperThan(line, MAX_VALUE_DEPTH + 1)) return this.#violate(`a frame nested deeper than ${MAX_VALUE_DEPTH} levels`);
     let json: unknown;
     try {
       json = JSON.parse(line);

@@ -78,3 +78,29 @@ export function resolveLimits(language: Language, sandbox: Partial<Limits> | und
 export function valueCapBytes(limits: Pick<Limits, "maxOutputBytes">): number {
   return Math.max(16 * MiB, limits.maxOutputBytes);
 }
+
+/**
+ * How deep a returned value may nest. Deeper JSON is refused before it is parsed: JSON.parse is
+ * recursive, and a value nested 1,000,000 deep overflows the stack of whichever thread parses it
+ * (threat: a guest that forged its runner's depth check to take its worker thread, or the
+ * embedding process, down). Python's runner refuses at 500 itself.
+ */
+export const MAX_VALUE_DEPTH = 2000;
+
+/** True when `json` nests arrays/objects deeper than `max` (a scan, no recursion, no parse). */
+export function nestedDeeperThan(json: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}

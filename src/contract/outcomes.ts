@@ -74,6 +74,10 @@ export function valueTooBig(size: number | string, max: number): Outcome {
   return outcome("output_limit", "OutputLimitError", `The returned value is ${size} bytes of JSON, over the ${max} byte limit`);
 }
 
+export function valueTooDeep(max: number): Outcome {
+  return outcome("output_limit", "OutputLimitError", `The returned value is nested deeper than ${max} levels`);
+}
+
 export function crashed(site: CrashSite, message: string): Outcome {
   return outcome("crashed", site, message);
 }

@@ -8,7 +8,8 @@ import ivm from "isolated-vm";
 import type { GuestError, Status, Usage } from "../contract/result.ts";
 import type { Json } from "../contract/job.ts";
 import type { CallAnswer, CapabilityCall } from "../contract/calls.ts";
-import { crashed, killed, memoryExceeded, valueTooBig, type Outcome } from "../contract/outcomes.ts";
+import { MAX_VALUE_DEPTH, nestedDeeperThan } from "../contract/limits.ts";
+import { crashed, killed, memoryExceeded, valueTooBig, valueTooDeep, type Outcome } from "../contract/outcomes.ts";
 
 import type { WireJob } from "../contract/admitted.ts";
 import { harvestFiles, type HarvestedFile } from "../vfs/harvest.ts";
@@ -289,6 +290,7 @@ export abstract class IsolateGuest<K extends PreludeKind = PreludeKind> {
     if (env.kind === "ok") {
       if (typeof env.json !== "string") return { status: "ok" };
       if (Buffer.byteLength(env.json) > maxValue) return valueTooBig(Buffer.byteLength(env.json), maxValue);
+      if (nestedDeeperThan(env.json, MAX_VALUE_DEPTH)) return valueTooDeep(MAX_VALUE_DEPTH);
       return { status: "ok", value: JSON.parse(env.json) as Json };
     }
     if (env.kind === "too_big") return valueTooBig(Number(env.size), maxValue);

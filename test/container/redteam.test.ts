@@ -58,3 +58,31 @@ describeDocker("red team: forged file frames and the embedding process's memory"
     expect(grew).toBeLessThan(48 * MiB);
   }, 120_000);
 });
+
+describeDocker("red team: a forged result frame nested too deep", () => {
+  let sandbox: Sandbox;
+  beforeAll(async () => {
+    sandbox = await createSandbox({ concurrency: 1, warm: { javascript: 1, container: 0 }, container: { enabled: true } });
+  }, 60_000);
+  afterAll(async () => {
+    await sandbox?.close();
+  }, 60_000);
+
+  it("a result frame nested 2,000,000 deep is a ProtocolError for its job, not a stack overflow in the embedding process", async () => {
+    const r = await sandbox.run({
+      language: "python",
+      backend: "container",
+      limits: { timeoutMs: 30_000 },
+      code: [
+        "import os, sys",
+        "fd = sys.modules['_isobox_channel']._proto",
+        "deep = '[' * 2_000_000 + ']' * 2_000_000",
+        `os.write(fd, ('{"t": "result", "kind": "ok", "value": ' + deep + ', "cpuMs": 1, "maxRssBytes": 1}\\n').encode())`,
+        "import time; time.sleep(5)",
+      ].join("\n"),
+    });
+    expect(r).toMatchObject({ status: "error", error: { name: "ProtocolError" } });
+    expect(r.error?.message).toMatch(/nested deeper than 2000/);
+    expect((await sandbox.run({ language: "python", backend: "container", code: "1 + 1" })).value).toBe(2);
+  }, 90_000);
+});

@@ -164,3 +164,20 @@ describe("sessions: a call left waiting by an earlier run", () => {
     }
   }, 30_000);
 });
+
+describe("values nested too deep to parse", () => {
+  it("a Python job that forges its runner's value check to return JSON nested 1,000,000 deep gets output_limit, and its thread lives", async () => {
+    // Reaches the runner's globals through its import hook and replaces the envelope's value check.
+    const { r } = await pyAttack(sandbox, {
+      code: [
+        "import sys",
+        "g = type(sys.meta_path[0]).find_spec.__globals__",
+        "g['_value_outcome'] = lambda value, cap: {'kind': 'ok', 'json': '[' * 1_000_000 + ']' * 1_000_000}",
+        "1",
+      ].join("\n"),
+    });
+    expect(r.status).toBe("output_limit");
+    expect(r.error).toMatchObject({ name: "OutputLimitError", message: "The returned value is nested deeper than 2000 levels" });
+    await expectPyHealthy(sandbox);
+  }, 60_000);
+});
