@@ -9,6 +9,7 @@ import { wantsContainer } from "../api/admit.ts";
 import type { Job, Language } from "../contract/job.ts";
 import type { RunResult, Status } from "../contract/result.ts";
 import type { SandboxOptions } from "../api/options.ts";
+import { escapeInline, guestText } from "./terminal.ts";
 
 const USAGE = `usage: isobox run <file.js|file.ts|file.py> [--input JSON] [--file NAME=PATH]... [--timeout MS]
                   [--memory MB] [--backend auto|isolate|container] [--json] [--out DIR]
@@ -143,8 +144,9 @@ export function buildJob(args: RunArgs): Job {
     job.backend = args.backend as Job["backend"];
   }
   if (!args.json) {
-    job.onStdout = (line) => process.stdout.write(`${line}\n`);
-    job.onStderr = (line) => process.stderr.write(`${line}\n`);
+    // Guest lines reach a terminal: control characters escaped, no line passing for the CLI's own.
+    job.onStdout = (line) => process.stdout.write(`${guestText(line)}\n`);
+    job.onStderr = (line) => process.stderr.write(`${guestText(line)}\n`);
   }
   return job;
 }
@@ -174,7 +176,9 @@ export function report(result: RunResult, args: Pick<RunArgs, "json" | "out">): 
   if (args.out !== undefined) writeOutputs(args.out, result.files);
   else if (!args.json)
     for (const f of result.files)
-      process.stderr.write(`[isobox] output file ${f.path} (${f.mimeType}, ${f.bytes.byteLength} bytes; --out DIR saves it)\n`);
+      process.stderr.write(
+        `[isobox] output file ${escapeInline(f.path)} (${escapeInline(f.mimeType)}, ${f.bytes.byteLength} bytes; --out DIR saves it)\n`,
+      );
   if (args.json) {
     const { files, ...rest } = result;
     const out = {
@@ -184,12 +188,12 @@ export function report(result: RunResult, args: Pick<RunArgs, "json" | "out">): 
     process.stdout.write(`${JSON.stringify(out)}\n`);
     return;
   }
-  if (result.value !== undefined) process.stdout.write(`${JSON.stringify(result.value, null, 2)}\n`);
+  // The value and the error are the guest's: escaped (JSON.stringify leaves DEL and C1 raw) before printing.
+  if (result.value !== undefined) process.stdout.write(`${guestText(JSON.stringify(result.value, null, 2) ?? String(result.value))}\n`);
   if (result.status !== "ok") {
     const e = result.error;
-    process.stderr.write(
-      `${e?.stack && e.stack.includes(e.message) ? e.stack : `${e?.name ?? "Error"}: ${e?.message ?? ""}`}\n[isobox] status: ${result.status}\n`,
-    );
+    const text = e?.stack && e.stack.includes(e.message) ? e.stack : `${e?.name ?? "Error"}: ${e?.message ?? ""}`;
+    process.stderr.write(`${guestText(text)}\n[isobox] status: ${result.status}\n`);
   }
 }
 
@@ -234,7 +238,7 @@ function writeOutputs(dir: string, files: RunResult["files"]): void {
     if (!target.startsWith(root + sep)) continue; // threat: a name that would land outside DIR
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, f.bytes);
-    process.stderr.write(`[isobox] wrote ${target} (${f.mimeType}, ${f.bytes.byteLength} bytes)\n`);
+    process.stderr.write(`[isobox] wrote ${escapeInline(target)} (${escapeInline(f.mimeType)}, ${f.bytes.byteLength} bytes)\n`);
   }
 }
 
