@@ -20,6 +20,9 @@ const $Error = Error;
 const $TypeError = TypeError;
 const $RangeError = RangeError;
 const $Uint8Array = Uint8Array;
+// A typed array's length as V8 keeps it (the getter throws for anything that is not one), not the
+// guest-reachable .length or .buffer.
+const $TypedArray_length = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), "length").get;
 const $Math_min = Math.min;
 const $Math_floor = Math.floor;
 const $Math_max = Math.max;

@@ -37,13 +37,15 @@ function capPythonFileBytes(FS, budget) {
     }
     return $Reflect_apply(write, this, [stream, buffer, offset, length, position, canOwn]);
   };
-  const truncate = FS.truncate;
-  FS.truncate = function (target, len) {
-    const node = pyFileNode(FS, target);
-    const before = pyFileSize(node);
-    if (node && len > before && budget.used + (len - before) > budget.maxBytes) throw new FS.ErrnoError(ENOSPC);
-    const r = $Reflect_apply(truncate, this, [target, len]);
-    if (node) budget.used = $Math_max(0, budget.used + pyFileSize(node) - before);
+  // Every size change by truncate goes through doTruncate: truncate(path), ftruncate(fd) (os.ftruncate,
+  // file.truncate) and fallocate (which ftruncates). Wrapping FS.truncate alone missed the last two.
+  const doTruncate = FS.doTruncate;
+  FS.doTruncate = function (stream, node, len) {
+    const file = pyFileNode(FS, node);
+    const before = pyFileSize(file);
+    if (file && len > before && budget.used + (len - before) > budget.maxBytes) throw new FS.ErrnoError(ENOSPC);
+    const r = $Reflect_apply(doTruncate, this, [stream, node, len]);
+    if (file) budget.used = $Math_max(0, budget.used + pyFileSize(file) - before);
     return r;
   };
 }
@@ -123,16 +125,46 @@ function beginPythonFiles(FS, budget, files, maxFsBytes) {
   FS.chdir(PY_HOME);
 }
 
-/** Regular files under /home/user/output, never through a symlink: [path relative to /home/user, bytes]. */
-function harvestPythonFiles(FS) {
+/**
+ * The filesystem functions the harvest calls, captured at boot, before any job runs (threat: a job
+ * replacing pyodide_js.FS.readFile with one returning 1-byte views of the wasm memory, each view's
+ * buffer the whole ~220 MB memory, copied to the host once per file).
+ */
+function pyHarvestOps(FS) {
+  const bind =
+    (fn) =>
+    (...args) =>
+      $Reflect_apply(fn, FS, args);
+  return record({
+    readdir: bind(FS.readdir),
+    lstat: bind(FS.lstat),
+    readFile: bind(FS.readFile),
+    isDir: bind(FS.isDir),
+    isFile: bind(FS.isFile),
+  });
+}
+
+/** A file's length as readFile gave it, or -1 if that is not a Uint8Array (the getter throws for those). */
+function pyBytesLength(data) {
+  if (!data || $Object_getPrototypeOf(data) !== $Uint8Array.prototype) return -1;
+  return $Reflect_apply($TypedArray_length, data, []);
+}
+
+/**
+ * Regular files under /home/user/output, never through a symlink: [path relative to /home/user, bytes].
+ * At most `maxBytes` bytes in all are copied (more cannot have been written under the job's cap; past
+ * it, what the FS returns is forged), so a forged FS cannot make the harvest large either.
+ */
+function harvestPythonFiles(ops, maxBytes) {
   const out = [];
   const stack = [PY_OUTPUT];
   let scanned = 0;
+  let total = 0;
   while (stack.length) {
     const dir = stack.pop();
     let names;
     try {
-      names = FS.readdir(dir);
+      names = ops.readdir(dir);
     } catch {
       continue;
     }
@@ -141,9 +173,17 @@ function harvestPythonFiles(FS) {
       if (name === "." || name === "..") continue;
       if (++scanned > PY_MAX_SCANNED) return out;
       const path = dir + "/" + name;
-      const st = FS.lstat(path);
-      if (FS.isDir(st.mode)) stack[stack.length] = path;
-      else if (FS.isFile(st.mode)) out[out.length] = record({ path: $slice(path, PY_HOME.length + 1), bytes: FS.readFile(path) });
+      const st = ops.lstat(path);
+      if (ops.isDir(st.mode)) stack[stack.length] = path;
+      else if (ops.isFile(st.mode)) {
+        const data = ops.readFile(path);
+        const length = pyBytesLength(data);
+        if (length < 0) continue;
+        total += length;
+        if (total > maxBytes) return out;
+        // A fresh buffer of exactly the file's bytes, never the view handed back or its buffer.
+        out[out.length] = record({ path: $slice(path, PY_HOME.length + 1), bytes: new $Uint8Array(data) });
+      }
       // symlinks and devices are skipped (threat: output/x -> /lib/python… or a loop)
     }
   }
@@ -152,10 +192,11 @@ function harvestPythonFiles(FS) {
 
 function makePythonFiles(FS) {
   const budget = record({ maxBytes: 0, used: 0, entries: 0 });
+  const ops = pyHarvestOps(FS);
   capPythonFileBytes(FS, budget);
   capPythonEntries(FS, budget);
   return {
     begin: (files, maxFsBytes) => beginPythonFiles(FS, budget, files, maxFsBytes),
-    harvest: () => harvestPythonFiles(FS),
+    harvest: () => harvestPythonFiles(ops, budget.maxBytes),
   };
 }
