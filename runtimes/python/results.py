@@ -45,11 +45,44 @@ def _too_deep(value, limit=500):
     return False
 
 
+_EXACT = 2**53
+
+
+def _inexact_int(value):
+    """The first int JSON would not carry exactly (past 2**53, where a JavaScript reader rounds),
+    found without recursion; None when there is none (bools are ints but always exact)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, int) and not isinstance(item, bool):
+            if abs(item) > _EXACT:
+                return item
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return None
+
+
+def _not_exact(number):
+    """The host's own words for it (src/contract/outcomes.ts valueNotExact)."""
+    try:
+        token = str(number)
+        shown = token if len(token) <= 40 else token[:37] + "..."
+    except ValueError:  # more digits than Python turns into text
+        shown = f"an integer of about {int(number.bit_length() * 0.30103) + 1} digits"
+    message = f"The returned value holds {shown}, a number JSON cannot carry exactly (return it as a string)"
+    return {"kind": "error", "error": {"name": "InvalidValue", "message": message}}
+
+
 def _value_outcome(value, max_value_bytes):
     """{"kind": "ok"} when there is no JSON value (None, not JSON-able, nested too deep),
     {"kind": "too_big", "size": n} over max_value_bytes, else {"kind": "ok", "json": text}."""
     if value is None or _too_deep(value):
         return {"kind": "ok"}
+    inexact = _inexact_int(value)
+    if inexact is not None:
+        return _not_exact(inexact)
     try:
         text = _json.dumps(value, allow_nan=False)
     except (TypeError, ValueError, RecursionError):

@@ -104,3 +104,27 @@ export function nestedDeeperThan(json: string, max: number): boolean {
   }
   return false;
 }
+
+/** Any number token a value's JSON might carry inexactly: long digit runs, or exponents. */
+const MAYBE_INEXACT = /\d{16}|\d[eE][+-]?\d/;
+
+/**
+ * The first number in `json` that JSON.parse would not give back exactly (an integer past 2**53
+ * that rounds, a magnitude that overflows to Infinity), or undefined. A value is what
+ * the guest returned or nothing (threat: a result that says ok with another number than the job's).
+ */
+export function inexactNumber(json: string): string | undefined {
+  if (!MAYBE_INEXACT.test(json)) return undefined;
+  let found: string | undefined;
+  JSON.parse(json, function (this: unknown, _key: string, value: unknown, context?: { source?: string }) {
+    if (found === undefined && typeof value === "number" && context?.source !== undefined) {
+      const source = context.source;
+      const exact = /^-?\d+$/.test(source)
+        ? BigInt(source) === BigInt(Math.trunc(value)) && Number.isFinite(value)
+        : Number.isFinite(value);
+      if (!exact) found = source;
+    }
+    return value;
+  });
+  return found;
+}

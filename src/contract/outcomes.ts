@@ -26,6 +26,7 @@ export const GUEST_ERROR_NAMES = [
   "TimeoutError",
   "MemoryError",
   "OutputLimitError",
+  "InvalidValue",
   "AbortError",
   "SandboxClosed",
   "ProtocolError",
@@ -76,6 +77,12 @@ export function valueTooBig(size: number | string, max: number): Outcome {
 
 export function valueTooDeep(max: number): Outcome {
   return outcome("output_limit", "OutputLimitError", `The returned value is nested deeper than ${max} levels`);
+}
+
+/** A returned number JSON cannot carry exactly; the same words as the Python runner's (results.py). */
+export function valueNotExact(token: string): Outcome {
+  const shown = token.length > 40 ? `${token.slice(0, 37)}...` : token;
+  return outcome("error", "InvalidValue", `The returned value holds ${shown}, a number JSON cannot carry exactly (return it as a string)`);
 }
 
 export function crashed(site: CrashSite, message: string): Outcome {

@@ -8,8 +8,8 @@ import ivm from "isolated-vm";
 import type { GuestError, Status, Usage } from "../contract/result.ts";
 import type { Json } from "../contract/job.ts";
 import type { CallAnswer, CapabilityCall } from "../contract/calls.ts";
-import { MAX_VALUE_DEPTH, nestedDeeperThan } from "../contract/limits.ts";
-import { crashed, killed, memoryExceeded, valueTooBig, valueTooDeep, type Outcome } from "../contract/outcomes.ts";
+import { inexactNumber, MAX_VALUE_DEPTH, nestedDeeperThan } from "../contract/limits.ts";
+import { crashed, killed, memoryExceeded, valueNotExact, valueTooBig, valueTooDeep, type Outcome } from "../contract/outcomes.ts";
 
 import type { WireJob } from "../contract/admitted.ts";
 import { harvestFiles, type HarvestedFile } from "../vfs/harvest.ts";
@@ -291,6 +291,8 @@ export abstract class IsolateGuest<K extends PreludeKind = PreludeKind> {
       if (typeof env.json !== "string") return { status: "ok" };
       if (Buffer.byteLength(env.json) > maxValue) return valueTooBig(Buffer.byteLength(env.json), maxValue);
       if (nestedDeeperThan(env.json, MAX_VALUE_DEPTH)) return valueTooDeep(MAX_VALUE_DEPTH);
+      const inexact = inexactNumber(env.json);
+      if (inexact !== undefined) return valueNotExact(inexact);
       return { status: "ok", value: JSON.parse(env.json) as Json };
     }
     if (env.kind === "too_big") return valueTooBig(Number(env.size), maxValue);

@@ -181,3 +181,20 @@ describe("values nested too deep to parse", () => {
     await expectPyHealthy(sandbox);
   }, 60_000);
 });
+
+describe("values that are not what the guest returned", () => {
+  it("JSON.rawJSON numbers that overflow or round (1e400, 2**53 + 1) are refused with InvalidValue, not returned as Infinity or a neighbour", async () => {
+    for (const [raw, shown] of [
+      ["1e400", "1e400"],
+      ["9007199254740993", "9007199254740993"],
+    ] as [string, string][]) {
+      const r = await sandbox.run({ language: "javascript", code: `export default () => [1, JSON.rawJSON(${JSON.stringify(raw)})]` });
+      expect(r.status, raw).toBe("error");
+      expect(r.error?.name, raw).toBe("InvalidValue");
+      expect(r.error?.message, raw).toContain(shown);
+      expect("value" in r, raw).toBe(false);
+    }
+    const fine = await sandbox.run({ language: "javascript", code: "export default () => [1.5e300, 2 ** 53, -0.25, 'text 1e400']" });
+    expect(fine).toMatchObject({ status: "ok", value: [1.5e300, 2 ** 53, -0.25, "text 1e400"] });
+  });
+});

@@ -82,6 +82,23 @@ describe.each(BACKENDS)(
         }
       });
 
+      it("refuses an int JSON cannot carry exactly (past 2**53) with InvalidValue, never a rounded number", async () => {
+        for (const [code, shown] of [
+          ["2**64 + 1", "18446744073709551617"],
+          ["[1, {'n': -(2**53 + 1)}]", "-9007199254740993"],
+          ["10**400", "1" + "0".repeat(36) + "..."],
+        ] as [string, string][]) {
+          const r = await py(code);
+          expect(r.status, code).toBe("error");
+          expect(r.error, code).toMatchObject({
+            name: "InvalidValue",
+            message: `The returned value holds ${shown}, a number JSON cannot carry exactly (return it as a string)`,
+          });
+          expect("value" in r, code).toBe(false);
+        }
+        expect((await py("[2**53, -(2**53), str(2**64 + 1)]")).value).toEqual([2 ** 53, -(2 ** 53), "18446744073709551617"]);
+      });
+
       it("gives the job its input as the global `input`, and None without one", async () => {
         expect((await py("input['n'] * 2", { input: { n: 21 } })).value).toBe(42);
         expect((await py("[input, type(input).__name__]", { input: ["a", { b: null }] })).value).toEqual([["a", { b: null }], "list"]);
