@@ -198,3 +198,17 @@ describe("values that are not what the guest returned", () => {
     expect(fine).toMatchObject({ status: "ok", value: [1.5e300, 2 ** 53, -0.25, "text 1e400"] });
   });
 });
+
+describe("Python output without newlines", () => {
+  it("50 MB written without a newline ends output_limit at maxOutputBytes, not buffered until the memory cap", async () => {
+    const { r } = await pyAttack(sandbox, {
+      code: "import sys\nfor _ in range(50):\n    sys.stdout.write('x' * 1_000_000)\n'done'",
+      limits: { maxOutputBytes: 1 << 20, memoryMb: 256, timeoutMs: 20_000 },
+    });
+    expect(r.status).toBe("output_limit");
+    expect(r.error?.name).toBe("OutputLimitError");
+    expect(Buffer.byteLength(r.stdout)).toBeLessThanOrEqual(1 << 20);
+    expect(r.stdout.length).toBeGreaterThan(0);
+    await expectPyHealthy(sandbox);
+  }, 60_000);
+});
