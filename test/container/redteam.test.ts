@@ -23,7 +23,7 @@ function forge(frames: number, frame: string): string {
   ].join("\n");
 }
 
-describeDocker("red team: forged file frames and the embedding process's memory", () => {
+describeDocker("red team: forged frames and the embedding process's memory", () => {
   let sandbox: Sandbox;
   beforeAll(async () => {
     sandbox = await createSandbox({ concurrency: 1, warm: { javascript: 1, container: 0 }, container: { enabled: true } });
@@ -57,16 +57,6 @@ describeDocker("red team: forged file frames and the embedding process's memory"
     const { grew } = await heapGrowth(forge(4_000_000, "{'t': 'file', 'path': 'output/a', 'data': 'eA==', 'end': False}"));
     expect(grew).toBeLessThan(48 * MiB);
   }, 120_000);
-});
-
-describeDocker("red team: a forged result frame nested too deep", () => {
-  let sandbox: Sandbox;
-  beforeAll(async () => {
-    sandbox = await createSandbox({ concurrency: 1, warm: { javascript: 1, container: 0 }, container: { enabled: true } });
-  }, 60_000);
-  afterAll(async () => {
-    await sandbox?.close();
-  }, 60_000);
 
   it("a result frame nested 2,000,000 deep is a ProtocolError for its job, not a stack overflow in the embedding process", async () => {
     const r = await sandbox.run({

@@ -32,9 +32,9 @@ describe("Python memory: one cap, however the guest splits its allocations", () 
 
 describe("statuses tell the truth: the Python soft stop", () => {
   it("a job that catches KeyboardInterrupt at its deadline and clears the shared interrupt buffer's SENT slot is timeout, not ok", async () => {
-    // The interrupt buffer (src/python/interrupt.ts) holds Pyodide's signal slot AND the host's
-    // "the soft stop was sent" slot in one SharedArrayBuffer that the guest can reach
-    // (Module.Py_EmscriptenSignalBuffer.buffer). Clearing slot 1 erases the host's own record.
+    // Found when the interrupt buffer held Pyodide's signal slot AND the host's "the soft stop was
+    // sent" slot in one SharedArrayBuffer the guest can reach (Module.Py_EmscriptenSignalBuffer
+    // .buffer): clearing slot 1 erased the host's own record. The flag now lives apart.
     const { r } = await pyAttack(sandbox, {
       code: [
         "import js, pyodide_js",
